@@ -1,0 +1,279 @@
+//
+// Copyright (c) 2026 The Boost.Affine authors
+//
+// Distributed under the Boost Software License, Version 1.0. (See accompanying
+// file LICENSE_1_0.txt or copy at http://www.boost.org/LICENSE_1_0.txt)
+//
+
+#ifndef BOOST_AFFINE_CO_SPAWN_HPP
+#define BOOST_AFFINE_CO_SPAWN_HPP
+
+#include <boost/affine/allocating_executor.hpp>
+#include <boost/affine/environment.hpp>
+#include <boost/affine/frame_allocator.hpp>
+#include <boost/affine/task.hpp>
+#include <boost/affine/detail/basic_environment.hpp>
+#include <boost/affine/detail/result.hpp>
+
+#include <boost/asio/append.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/execution.hpp>
+#include <boost/asio/execution_context.hpp>
+#include <boost/asio/is_executor.hpp>
+
+#include <concepts>
+#include <coroutine>
+#include <exception>
+#include <type_traits>
+#include <utility>
+
+namespace boost::affine {
+
+namespace detail {
+
+template <class T>
+struct is_task : std::false_type {};
+template <class T>
+struct is_task<task<T>> : std::true_type {};
+template <class T>
+struct is_task<strict_task<T>> : std::true_type {};
+
+template <class T>
+concept a_task = is_task<std::remove_cvref_t<T>>::value;
+
+template <class F>
+concept task_factory = std::invocable<F&> && a_task<std::invoke_result_t<F&>>;
+
+template <class T>
+struct completion_signature {
+    using type = void(std::exception_ptr, T);
+};
+template <>
+struct completion_signature<void> {
+    using type = void(std::exception_ptr);
+};
+template <class T>
+using completion_signature_t = typename completion_signature<T>::type;
+
+// The first parameter of the root coroutine: its operator new takes the
+// chain's allocator from it, so the root frame is the chain's first frame.
+template <class Executor>
+struct spawn_args {
+    Executor const* ex_;
+    any_frame_allocator alloc_;
+    any_frame_allocator get_frame_allocator() const noexcept { return alloc_; }
+};
+
+// The root of a chain: owns the environment (home executor, frame allocator,
+// cancellation state) and the completion handler; awaits the task; then frees
+// its frame and hands the result to the handler.
+template <class Executor, class T, class Handler>
+class spawn_root {
+public:
+    class promise_type : public frame_allocating_promise, public promise_result<T> {
+    public:
+        template <class F>
+        promise_type(spawn_args<Executor>& a, Handler& h, F&) noexcept
+            : env_(*a.ex_, a.alloc_, asio::get_associated_cancellation_slot(h))
+            , handler_(&h) {}
+
+        spawn_root get_return_object() noexcept {
+            return spawn_root(std::coroutine_handle<promise_type>::from_promise(*this));
+        }
+        std::suspend_always initial_suspend() noexcept { return {}; }
+
+        auto final_suspend() noexcept {
+            struct awaiter {
+                bool await_ready() const noexcept { return false; }
+                void await_suspend(std::coroutine_handle<promise_type> h) noexcept {
+                    h.promise().complete(h);
+                }
+                void await_resume() const noexcept {}
+            };
+            return awaiter{};
+        }
+
+        template <class A>
+        decltype(auto) await_transform(A&& a) {
+            return detail::transform_awaitable<false>(env_, std::forward<A>(a));
+        }
+
+        basic_environment<Executor>& env() noexcept { return env_; }
+
+    private:
+        // Move what the handler needs out of the frame, free the frame, then
+        // complete as Asio's co_spawn does: through the handler's executor.
+        void complete(std::coroutine_handle<promise_type> h) noexcept {
+            Executor home = env_.executor();
+            Handler handler(std::move(*handler_));
+            asio::cancellation_slot slot = asio::get_associated_cancellation_slot(handler);
+            std::exception_ptr ep;
+            if (this->result_.has_exception()) {
+                try {
+                    this->result_.get();
+                } catch (...) {
+                    ep = std::current_exception();
+                }
+            }
+            if constexpr (std::is_void_v<T>) {
+                h.destroy();
+                finish(home, std::move(handler), slot, ep);
+            } else {
+                T value = ep ? T{} : this->result_.get();
+                h.destroy();
+                finish(home, std::move(handler), slot, ep, std::move(value));
+            }
+        }
+
+        template <class... Vs>
+        static void finish(Executor const& home, Handler handler, asio::cancellation_slot slot,
+                           std::exception_ptr ep, Vs&&... vs) noexcept {
+            if (slot.is_connected())
+                slot.clear();
+            // The chain is gone: nothing current on this thread belongs to it.
+            detail::current_environment_ = nullptr;
+            detail::current_frame_allocator_ = nullptr;
+            auto ex = asio::get_associated_executor(handler, home);
+            asio::dispatch(ex, asio::append(std::move(handler), ep, std::forward<Vs>(vs)...));
+        }
+
+        basic_environment<Executor> env_;
+        Handler* handler_;
+    };
+
+    spawn_root(spawn_root&& o) noexcept
+        : h_(std::exchange(o.h_, {})) {}
+    spawn_root& operator=(spawn_root&&) = delete;
+    ~spawn_root() {
+        if (h_)
+            h_.destroy();
+    }
+
+    // Posts the first resumption to the home executor: the chain never starts
+    // inside co_spawn.
+    void start() {
+        auto h = h_;
+        h.promise().env().post(h);
+        h_ = {};
+    }
+
+private:
+    explicit spawn_root(std::coroutine_handle<promise_type> h) noexcept
+        : h_(h) {}
+    std::coroutine_handle<promise_type> h_;
+};
+
+template <class Executor, class T, class Handler, class F>
+spawn_root<Executor, T, Handler> make_spawn_root(spawn_args<Executor> args, Handler handler, F f) {
+    (void)args; // read by the promise's constructor
+    (void)handler;
+    if constexpr (a_task<F>) {
+        if constexpr (std::is_void_v<T>)
+            co_await std::move(f);
+        else
+            co_return co_await std::move(f);
+    } else {
+        if constexpr (std::is_void_v<T>)
+            co_await f();
+        else
+            co_return co_await f();
+    }
+}
+
+template <class Executor, class T>
+struct initiate_co_spawn {
+    Executor ex_;
+
+    template <class Handler, class F>
+    void operator()(Handler&& handler, F&& f) const {
+        using H = std::decay_t<Handler>;
+        spawn_args<Executor> args{&ex_, frame_allocator_for(ex_)};
+        auto root = make_spawn_root<Executor, T, H, std::decay_t<F>>(
+            args, std::forward<Handler>(handler), std::forward<F>(f));
+        root.start();
+    }
+};
+
+template <class F>
+struct task_value;
+template <class T>
+struct task_value<task<T>> {
+    using type = T;
+};
+template <class T>
+struct task_value<strict_task<T>> {
+    using type = T;
+};
+
+} // namespace detail
+
+/** Starts a task chain on an executor, as an Asio asynchronous operation.
+
+    The chain runs on `ex` (its home executor): the task never starts inside
+    this call. When it completes, the completion handler receives
+    `(std::exception_ptr)` or `(std::exception_ptr, T)`, through its associated
+    executor, as with `asio::co_spawn`. The chain's internal root coroutine and
+    every frame it creates come from the chain's frame allocator (see
+    `frame_allocator_for`).
+
+    The task object was allocated before this call: to force an allocator on a
+    whole chain, use the overload taking a function that returns the task.
+
+    @param ex The home executor.
+    @param t The task to run.
+    @param token The completion token: `detached`, `use_future`, a callback,
+    `use_awaitable`, `use_affine`, `bind_cancellation_slot(...)`, ...
+*/
+template <class Executor, detail::a_task Task,
+          class CompletionToken = asio::default_completion_token_t<Executor>>
+requires(asio::is_executor<Executor>::value ||
+         asio::execution::is_executor<Executor>::value) auto co_spawn(Executor const& ex, Task t,
+                                                                      CompletionToken&& token =
+                                                                          CompletionToken()) {
+    using T = typename detail::task_value<Task>::type;
+    return asio::async_initiate<CompletionToken, detail::completion_signature_t<T>>(
+        detail::initiate_co_spawn<Executor, T>{ex}, token, std::move(t));
+}
+
+/** Starts a task chain made by `f()`, called on the home executor inside the
+    chain: every frame, the task's included, comes from the chain's allocator.
+    This is the way to force an allocator on a whole chain:
+    `co_spawn(with_allocator(ex, a), [] { return f(); }, token)`.
+*/
+template <class Executor, detail::task_factory F,
+          class CompletionToken = asio::default_completion_token_t<Executor>>
+requires(asio::is_executor<Executor>::value ||
+         asio::execution::is_executor<Executor>::value) auto co_spawn(Executor const& ex, F&& f,
+                                                                      CompletionToken&& token =
+                                                                          CompletionToken()) {
+    using Task = std::remove_cvref_t<std::invoke_result_t<F&>>;
+    using T = typename detail::task_value<Task>::type;
+    return asio::async_initiate<CompletionToken, detail::completion_signature_t<T>>(
+        detail::initiate_co_spawn<Executor, T>{ex}, token, std::forward<F>(f));
+}
+
+/// Starts a task chain on the executor of an execution context.
+template <class ExecutionContext, detail::a_task Task,
+          class CompletionToken =
+              asio::default_completion_token_t<typename ExecutionContext::executor_type>>
+requires std::is_convertible_v<ExecutionContext&, asio::execution_context&>
+auto co_spawn(ExecutionContext& ctx, Task t, CompletionToken&& token = CompletionToken()) {
+    return (co_spawn)(ctx.get_executor(), std::move(t), std::forward<CompletionToken>(token));
+}
+
+/// Starts a task chain made by `f()` on the executor of an execution context.
+template <class ExecutionContext, detail::task_factory F,
+          class CompletionToken =
+              asio::default_completion_token_t<typename ExecutionContext::executor_type>>
+requires std::is_convertible_v<ExecutionContext&, asio::execution_context&>
+auto co_spawn(ExecutionContext& ctx, F&& f, CompletionToken&& token = CompletionToken()) {
+    return (co_spawn)(ctx.get_executor(), std::forward<F>(f), std::forward<CompletionToken>(token));
+}
+
+} // namespace boost::affine
+
+#endif

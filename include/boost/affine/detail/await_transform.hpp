@@ -1,0 +1,70 @@
+//
+// Copyright (c) 2026 The Boost.Affine authors
+//
+// Distributed under the Boost Software License, Version 1.0. (See accompanying
+// file LICENSE_1_0.txt or copy at http://www.boost.org/LICENSE_1_0.txt)
+//
+
+#ifndef BOOST_AFFINE_DETAIL_AWAIT_TRANSFORM_HPP
+#define BOOST_AFFINE_DETAIL_AWAIT_TRANSFORM_HPP
+
+#include <boost/affine/concepts.hpp>
+#include <boost/affine/environment.hpp>
+#include <boost/affine/make_affine.hpp>
+#include <boost/affine/protocol.hpp>
+#include <boost/affine/use_affine.hpp>
+
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/this_coro.hpp>
+
+#include <coroutine>
+#include <type_traits>
+#include <utility>
+
+namespace boost::affine::detail {
+
+// An awaiter that is ready with a value.
+template <class T>
+struct ready_awaiter {
+    T value_;
+    bool await_ready() const noexcept { return true; }
+    void await_suspend(std::coroutine_handle<>) const noexcept {}
+    T await_resume() noexcept(std::is_nothrow_move_constructible_v<T>) { return std::move(value_); }
+};
+
+template <class>
+inline constexpr bool always_false_v = false;
+
+// The tiered policy of seed 003, for tasks and the chain's root. `Strict`
+// rejects what would need a trampoline.
+template <bool Strict, class A>
+decltype(auto) transform_awaitable(environment& env, A&& a) {
+    using D = std::remove_cvref_t<A>;
+    if constexpr (std::is_same_v<D, asio::this_coro::executor_t>) {
+        return ready_awaiter<asio::any_io_executor>{env.get_executor()};
+    } else if constexpr (std::is_same_v<D, asio::this_coro::cancellation_state_t>) {
+        return ready_awaiter<asio::cancellation_state>{env.cancellation_state()};
+    } else if constexpr (asio::is_deferred<D>::value) {
+        // Deferred operations complete with use_affine: no allocation either.
+        return std::forward<A>(a)(use_affine);
+    } else if constexpr (affine_awaitable<D, environment>) {
+        // The awaitable lives in the co_await expression; refer to it.
+        return affine_awaiter<A&&, environment>{std::forward<A>(a), &env};
+    } else if constexpr (Strict) {
+        static_assert(always_false_v<D>,
+                      "boost::affine::strict_task: this awaitable is not affine. Give it an "
+                      "overload await_suspend(std::coroutine_handle<>, Dispatcher&) that resumes "
+                      "the coroutine through the dispatcher, await an Asio operation with "
+                      "use_affine, or use boost::affine::task, which wraps it with make_affine "
+                      "(one pooled frame per co_await)");
+    } else {
+        static_assert(awaitable_expression<A&&>,
+                      "boost::affine::task: co_await on something that is not awaitable (it has "
+                      "no await_ready/await_suspend/await_resume and no operator co_await)");
+        return make_affine(std::forward<A>(a), env);
+    }
+}
+
+} // namespace boost::affine::detail
+
+#endif

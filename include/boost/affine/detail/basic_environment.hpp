@@ -1,0 +1,225 @@
+//
+// Copyright (c) 2026 The Boost.Affine authors
+//
+// Distributed under the Boost Software License, Version 1.0. (See accompanying
+// file LICENSE_1_0.txt or copy at http://www.boost.org/LICENSE_1_0.txt)
+//
+
+#ifndef BOOST_AFFINE_DETAIL_BASIC_ENVIRONMENT_HPP
+#define BOOST_AFFINE_DETAIL_BASIC_ENVIRONMENT_HPP
+
+#include <boost/affine/environment.hpp>
+#include <boost/affine/frame_allocator.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/execution.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/prefer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <coroutine>
+#include <memory>
+#include <type_traits>
+#include <utility>
+
+namespace boost::affine::detail {
+
+// The executor types whose identity we look for inside an any_io_executor.
+template <class F>
+bool for_known_targets(asio::any_io_executor const& ex, F&& f) {
+    using ioc = asio::io_context::executor_type;
+    using pool = asio::thread_pool::executor_type;
+    if (auto* p = ex.target<ioc>())
+        return f(*p);
+    if (auto* p = ex.target<asio::strand<ioc>>())
+        return f(*p);
+    if (auto* p = ex.target<pool>())
+        return f(*p);
+    if (auto* p = ex.target<asio::strand<pool>>())
+        return f(*p);
+    if (auto* p = ex.target<asio::strand<asio::any_io_executor>>())
+        return f(*p);
+    return false;
+}
+
+template <class Executor>
+bool running_in_this_thread(Executor const& ex) noexcept {
+    if constexpr (requires { ex.running_in_this_thread(); }) {
+        return ex.running_in_this_thread();
+    } else if constexpr (std::is_same_v<Executor, asio::any_io_executor>) {
+        return for_known_targets(ex, [](auto const& e) { return e.running_in_this_thread(); });
+    } else {
+        return false; // unknown: always post, which is correct if slower
+    }
+}
+
+// Resumes a coroutine on the home executor; its storage comes from the chain's
+// frame allocator.
+struct resume_handler {
+    environment* env_;
+    std::coroutine_handle<> h_;
+
+    using allocator_type = frame_std_allocator<void>;
+    allocator_type get_allocator() const noexcept {
+        return allocator_type(env_->get_frame_allocator());
+    }
+
+    void operator()() {
+        environment::scope s(*env_);
+        h_.resume();
+    }
+};
+
+// Runs (or discards) a type-erased function on the home executor.
+struct function_handler {
+    environment* env_;
+    posted_function* f_;
+
+    using allocator_type = frame_std_allocator<void>;
+    allocator_type get_allocator() const noexcept {
+        return allocator_type(env_->get_frame_allocator());
+    }
+
+    function_handler(environment* e, posted_function* f) noexcept
+        : env_(e)
+        , f_(f) {}
+    function_handler(function_handler&& o) noexcept
+        : env_(o.env_)
+        , f_(std::exchange(o.f_, nullptr)) {}
+    function_handler& operator=(function_handler&&) = delete;
+    ~function_handler() {
+        if (f_)
+            f_->invoke_(f_, false);
+    }
+
+    void operator()() {
+        environment::scope s(*env_);
+        auto* f = std::exchange(f_, nullptr);
+        f->invoke_(f, true);
+    }
+};
+
+template <class F>
+struct function_node : posted_function {
+    F f_;
+    any_frame_allocator alloc_;
+
+    function_node(F&& f, any_frame_allocator a)
+        : posted_function{&invoke}
+        , f_(std::move(f))
+        , alloc_(a) {}
+
+    static void invoke(posted_function* base, bool run) {
+        auto* self = static_cast<function_node*>(base);
+        // Free the node before running: the function may post again.
+        F f(std::move(self->f_));
+        any_frame_allocator a = self->alloc_;
+        self->~function_node();
+        a.deallocate(self, sizeof(function_node));
+        if (run)
+            f();
+    }
+};
+
+/** The concrete environment owned by a chain's root. */
+template <class Executor>
+class basic_environment final : public environment {
+    using work_executor = std::decay_t<decltype(asio::prefer(
+        std::declval<Executor const&>(), asio::execution::outstanding_work.tracked))>;
+
+public:
+    basic_environment(Executor const& ex, any_frame_allocator alloc, asio::cancellation_slot parent)
+        : environment(asio::any_io_executor(ex), alloc, parent)
+        , ex_(ex)
+        , work_(asio::prefer(ex, asio::execution::outstanding_work.tracked)) {}
+
+    Executor const& executor() const noexcept { return ex_; }
+
+private:
+    bool do_running_in_this_thread() const noexcept override {
+        return detail::running_in_this_thread(ex_);
+    }
+
+    void do_post(std::coroutine_handle<> h) override { asio::post(ex_, resume_handler{this, h}); }
+
+    void do_post_function(posted_function* f) override {
+        asio::post(ex_, function_handler(this, f));
+    }
+
+    Executor ex_;
+    work_executor work_; // the chain keeps its home context running
+};
+
+/** The executor associated with the handlers this library gives Asio.
+
+    It is the home executor seen through the environment: `execute(f)` runs
+    `f` inline when the calling thread is on the home executor (unless
+    `blocking.never` was required), and otherwise posts it there, with the
+    type-erased function allocated from the chain's frame allocator, never
+    from the global heap. Outstanding work is tracked by the chain's root for
+    the chain's whole life, so `outstanding_work.tracked` needs no counting
+    here.
+*/
+class handler_executor {
+public:
+    explicit handler_executor(environment& e, bool never = false) noexcept
+        : env_(&e)
+        , never_(never) {}
+
+    asio::execution_context& query(asio::execution::context_t) const noexcept {
+        return env_->context();
+    }
+
+    asio::execution::blocking_t query(asio::execution::blocking_t) const noexcept {
+        return never_ ? asio::execution::blocking_t(asio::execution::blocking.never)
+                      : asio::execution::blocking_t(asio::execution::blocking.possibly);
+    }
+
+    handler_executor require(asio::execution::blocking_t::never_t) const noexcept {
+        return handler_executor(*env_, true);
+    }
+
+    handler_executor require(asio::execution::blocking_t::possibly_t) const noexcept {
+        return handler_executor(*env_, false);
+    }
+
+    template <class F>
+    void execute(F&& f) const {
+        if (!never_ && (current_environment_ == env_ || env_->running_in_this_thread())) {
+            environment::scope s(*env_);
+            std::decay_t<F> tmp(std::forward<F>(f));
+            tmp();
+            return;
+        }
+        using node = function_node<std::decay_t<F>>;
+        any_frame_allocator a = env_->get_frame_allocator();
+        void* p = a.allocate(sizeof(node));
+        node* n;
+        try {
+            n = ::new (p) node(std::decay_t<F>(std::forward<F>(f)), a);
+        } catch (...) {
+            a.deallocate(p, sizeof(node));
+            throw;
+        }
+        env_->post_function(n);
+    }
+
+    environment& env() const noexcept { return *env_; }
+
+    friend bool operator==(handler_executor const& a, handler_executor const& b) noexcept {
+        return a.env_ == b.env_ && a.never_ == b.never_;
+    }
+    friend bool operator!=(handler_executor const& a, handler_executor const& b) noexcept {
+        return !(a == b);
+    }
+
+private:
+    environment* env_;
+    bool never_;
+};
+
+} // namespace boost::affine::detail
+
+#endif

@@ -1,0 +1,120 @@
+//
+// Copyright (c) 2026 The Boost.Affine authors
+//
+// Distributed under the Boost Software License, Version 1.0. (See accompanying
+// file LICENSE_1_0.txt or copy at http://www.boost.org/LICENSE_1_0.txt)
+//
+
+#ifndef BOOST_AFFINE_DETAIL_RESULT_HPP
+#define BOOST_AFFINE_DETAIL_RESULT_HPP
+
+#include <boost/assert.hpp>
+
+#include <exception>
+#include <memory>
+#include <new>
+#include <type_traits>
+#include <utility>
+
+namespace boost::affine::detail {
+
+// What a coroutine produced: a value, an exception, or nothing yet. One union
+// and one byte; the spare byte also carries a promise's flags (see `flags`).
+template <class T>
+class result_storage {
+    using stored = std::conditional_t<std::is_reference_v<T>,
+                                      std::add_pointer_t<std::remove_reference_t<T>>, T>;
+
+public:
+    result_storage() noexcept {}
+    result_storage(result_storage const&) = delete;
+    result_storage& operator=(result_storage const&) = delete;
+    ~result_storage() { reset(); }
+
+    template <class U>
+    void set_value(U&& u) {
+        BOOST_ASSERT(state_ == empty);
+        if constexpr (std::is_reference_v<T>)
+            ::new (static_cast<void*>(std::addressof(value_))) stored(std::addressof(u));
+        else
+            ::new (static_cast<void*>(std::addressof(value_))) stored(std::forward<U>(u));
+        state_ = value;
+    }
+
+    void set_exception(std::exception_ptr e) noexcept {
+        reset();
+        ::new (static_cast<void*>(std::addressof(ex_))) std::exception_ptr(std::move(e));
+        state_ = exception;
+    }
+
+    bool has_exception() const noexcept { return state_ == exception; }
+
+    // Rethrows a stored exception, or moves the value out.
+    T get() {
+        if (state_ == exception)
+            std::rethrow_exception(ex_);
+        BOOST_ASSERT_MSG(state_ == value, "boost::affine: coroutine completed without a result");
+        if constexpr (std::is_reference_v<T>)
+            return static_cast<T>(*value_);
+        else
+            return std::move(value_);
+    }
+
+    unsigned char& flags() noexcept { return flags_; }
+
+private:
+    void reset() noexcept {
+        if (state_ == value)
+            value_.~stored();
+        else if (state_ == exception)
+            ex_.~exception_ptr();
+        state_ = empty;
+    }
+
+    enum : unsigned char { empty, value, exception };
+    union {
+        stored value_;
+        std::exception_ptr ex_;
+    };
+    unsigned char state_ = empty;
+    unsigned char flags_ = 0;
+};
+
+template <>
+class result_storage<void> {
+public:
+    void set_exception(std::exception_ptr e) noexcept { ex_ = std::move(e); }
+    bool has_exception() const noexcept { return ex_ != nullptr; }
+    void get() {
+        if (ex_)
+            std::rethrow_exception(ex_);
+    }
+    unsigned char& flags() noexcept { return flags_; }
+
+private:
+    std::exception_ptr ex_;
+    unsigned char flags_ = 0;
+};
+
+// return_value / return_void and unhandled_exception for a promise.
+template <class T>
+struct promise_result {
+    result_storage<T> result_;
+
+    template <class U = T>
+    requires std::is_convertible_v<U&&, T>
+    void return_value(U&& u) { result_.set_value(std::forward<U>(u)); }
+    void unhandled_exception() noexcept { result_.set_exception(std::current_exception()); }
+};
+
+template <>
+struct promise_result<void> {
+    result_storage<void> result_;
+
+    void return_void() noexcept {}
+    void unhandled_exception() noexcept { result_.set_exception(std::current_exception()); }
+};
+
+} // namespace boost::affine::detail
+
+#endif

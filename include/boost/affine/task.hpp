@@ -1,0 +1,204 @@
+//
+// Copyright (c) 2026 The Boost.Affine authors
+//
+// Distributed under the Boost Software License, Version 1.0. (See accompanying
+// file LICENSE_1_0.txt or copy at http://www.boost.org/LICENSE_1_0.txt)
+//
+
+#ifndef BOOST_AFFINE_TASK_HPP
+#define BOOST_AFFINE_TASK_HPP
+
+#include <boost/affine/concepts.hpp>
+#include <boost/affine/environment.hpp>
+#include <boost/affine/frame_allocator.hpp>
+#include <boost/affine/make_affine.hpp>
+#include <boost/affine/protocol.hpp>
+#include <boost/affine/detail/await_transform.hpp>
+#include <boost/affine/detail/misuse.hpp>
+#include <boost/affine/detail/result.hpp>
+
+#include <coroutine>
+#include <type_traits>
+#include <utility>
+
+namespace boost::affine {
+
+template <class T = void>
+class task;
+
+template <class T = void>
+class strict_task;
+
+namespace detail {
+
+// Bit in the promise's flag byte: the frame came from operator new.
+inline constexpr unsigned char frame_allocated_flag = 1;
+
+template <class T, class Task, bool Strict>
+class task_promise : public frame_allocating_promise,
+                     public affine_promise<task_promise<T, Task, Strict>, environment>,
+                     public promise_result<T> {
+public:
+    task_promise() noexcept {
+        if (take_frame_allocated(
+                std::coroutine_handle<task_promise>::from_promise(*this).address()))
+            this->result_.flags() |= frame_allocated_flag;
+    }
+
+    Task get_return_object() noexcept {
+        return Task(std::coroutine_handle<task_promise>::from_promise(*this));
+    }
+
+    // Lazy: a task runs when awaited or spawned.
+    std::suspend_always initial_suspend() noexcept { return {}; }
+
+    T result() { return this->result_.get(); }
+
+    bool elided() const noexcept {
+        return !(const_cast<task_promise*>(this)->result_.flags() & frame_allocated_flag);
+    }
+
+    environment& env() const noexcept {
+        BOOST_ASSERT_MSG(this->dispatcher_, "boost::affine: task is not part of a chain");
+        return *this->dispatcher_;
+    }
+
+    template <class A>
+    decltype(auto) await_transform(A&& a) {
+        return detail::transform_awaitable<Strict>(env(), std::forward<A>(a));
+    }
+};
+
+// The pieces of task<T> and strict_task<T>, which differ only in policy.
+template <class T, class Derived, bool Strict>
+class basic_task : public affine_task<T, Derived, environment> {
+    using base = affine_task<T, Derived, environment>;
+
+public:
+    using promise_type = task_promise<T, Derived, Strict>;
+    using handle_type = std::coroutine_handle<promise_type>;
+    using value_type = T;
+
+    basic_task(basic_task&& o) noexcept
+        : h_(std::exchange(o.h_, {})) {}
+
+    basic_task& operator=(basic_task&& o) noexcept {
+        if (this != &o) {
+            if (h_)
+                h_.destroy();
+            h_ = std::exchange(o.h_, {});
+        }
+        return *this;
+    }
+
+    ~basic_task() {
+        if (h_)
+            h_.destroy();
+    }
+
+    /// True if the task holds a coroutine that has not completed.
+    bool valid() const noexcept { return h_ && !h_.done(); }
+
+    /** True if this task's frame did not come from `operator new`: the
+        compiler elided its allocation (HALO, P0981), so no frame allocator
+        was called for it.
+
+        @pre The task holds a coroutine (it was not moved from).
+    */
+    bool elided() const noexcept {
+        BOOST_ASSERT_MSG(h_, "boost::affine: elided() on an empty task");
+        return h_.promise().elided();
+    }
+
+    /// The coroutine handle (for building on the affine protocol).
+    handle_type handle() const noexcept { return h_; }
+
+    /** Awaiting an empty (moved-from) task, or one already awaited, is
+        reported: by an assertion with a message when assertions are enabled,
+        otherwise by throwing `std::logic_error` from the `co_await`.
+    */
+    bool await_ready() const {
+        if (!valid())
+            detail::report_misuse("boost::affine: co_await on a task that is empty (moved from) "
+                                  "or already awaited");
+        return false;
+    }
+
+    /// Affine callers: the task inherits the caller's environment.
+    using base::await_suspend;
+
+    /** Non-affine callers: the task joins the chain running on this thread.
+        @throws std::logic_error if no chain runs on this thread.
+    */
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) {
+        environment* e = environment::current();
+        if (!e)
+            detail::report_misuse("boost::affine: a task awaited by a coroutine that is not "
+                                  "part of a chain; start it with boost::affine::co_spawn");
+        return base::await_suspend(caller, *e);
+    }
+
+protected:
+    basic_task() noexcept = default;
+    explicit basic_task(handle_type h) noexcept
+        : h_(h) {}
+
+private:
+    handle_type h_;
+};
+
+} // namespace detail
+
+/** A lazy coroutine task with scheduler affinity and recycled frames.
+
+    `task<T>` is what a coroutine returns instead of `asio::awaitable<T>`.
+    After every `co_await` it resumes on its home executor (the executor its
+    chain was spawned on), whoever completed the awaited operation. Its frame,
+    and every frame of its chain, comes from the chain's frame allocator:
+    `frame_pool::shared()` unless chosen otherwise.
+
+    A task starts when awaited (by another task, which it then inherits its
+    environment from) or when started with `co_spawn`. It is move-only;
+    exceptions thrown in it propagate to its awaiter.
+
+    What a task can await (the tiered policy):
+    - tasks and affine awaitables (`await_suspend(h, d)`): no allocation;
+    - Asio operations with `use_affine`, and `asio::deferred` operations: the
+      operation state lives in the frame, no allocation by this library;
+    - `asio::this_coro::executor` and the other `this_coro` tags;
+    - anything else through `make_affine`: one frame from the chain's
+      allocator, and the task still resumes on its home executor.
+
+    @tparam T The result type.
+*/
+template <class T>
+class [[nodiscard]] task : public detail::basic_task<T, task<T>, false> {
+    using base = detail::basic_task<T, task<T>, false>;
+    friend class detail::task_promise<T, task<T>, false>;
+    using base::base;
+
+public:
+    task(task&&) noexcept = default;
+    task& operator=(task&&) noexcept = default;
+};
+
+/** A task that accepts only affine awaitables.
+
+    Like `task<T>`, but awaiting something that is not affine (that would
+    need a `make_affine` trampoline and its allocation) does not compile: if a
+    `strict_task` compiles, none of its `co_await`s allocates.
+*/
+template <class T>
+class [[nodiscard]] strict_task : public detail::basic_task<T, strict_task<T>, true> {
+    using base = detail::basic_task<T, strict_task<T>, true>;
+    friend class detail::task_promise<T, strict_task<T>, true>;
+    using base::base;
+
+public:
+    strict_task(strict_task&&) noexcept = default;
+    strict_task& operator=(strict_task&&) noexcept = default;
+};
+
+} // namespace boost::affine
+
+#endif

@@ -1,0 +1,379 @@
+//
+// Copyright (c) 2026 The Boost.Affine authors
+//
+// Distributed under the Boost Software License, Version 1.0. (See accompanying
+// file LICENSE_1_0.txt or copy at http://www.boost.org/LICENSE_1_0.txt)
+//
+
+#ifndef BOOST_AFFINE_USE_AFFINE_HPP
+#define BOOST_AFFINE_USE_AFFINE_HPP
+
+#include <boost/affine/environment.hpp>
+#include <boost/affine/frame_allocator.hpp>
+#include <boost/affine/detail/basic_environment.hpp>
+#include <boost/affine/detail/misuse.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/system/error_code.hpp>
+#include <boost/system/system_error.hpp>
+#include <boost/throw_exception.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <coroutine>
+#include <cstddef>
+#include <exception>
+#include <memory>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#ifndef BOOST_AFFINE_ASYNC_OP_INLINE_SIZE
+/// Bytes an `async_op` keeps inline for the operation's initiation and
+/// arguments; larger ones take a block from the chain's frame allocator.
+#define BOOST_AFFINE_ASYNC_OP_INLINE_SIZE 48
+#endif
+
+namespace boost::affine {
+
+/** The completion token that makes an Asio asynchronous operation awaitable by
+    a task: `co_await op(args..., use_affine)`.
+
+    It behaves like `asio::use_awaitable`: the operation yields its completion
+    values, and an error code (or exception pointer) first among them becomes
+    a thrown `boost::system::system_error` (or is rethrown). Unlike it, the
+    operation's state lives in the awaiting coroutine's frame: this library
+    allocates nothing. The handler given to Asio reports the task's home
+    executor, the chain's frame allocator (so Asio's own operation storage is
+    recycled too) and the chain's cancellation slot.
+
+    @tparam Executor Only used by `as_default_on_t`, as in `use_awaitable_t`.
+*/
+template <class Executor = asio::any_io_executor>
+struct use_affine_t {
+    constexpr use_affine_t() noexcept = default;
+
+    /// For handler tracking, as `use_awaitable_t`'s; the location is unused.
+    constexpr use_affine_t(char const* /*file_name*/, int /*line*/,
+                           char const* /*function_name*/) noexcept {}
+
+    /// Adapts an executor so that `use_affine_t` is its default completion token.
+    template <class InnerExecutor>
+    struct executor_with_default : InnerExecutor {
+        using default_completion_token_type = use_affine_t;
+
+        template <class InnerExecutor1>
+        requires(!std::is_same_v<InnerExecutor1, executor_with_default> &&
+                 std::is_convertible_v<InnerExecutor1, InnerExecutor>)
+            executor_with_default(InnerExecutor1 const& ex)
+        noexcept // NOLINT
+            : InnerExecutor(ex) {}
+    };
+
+    /// The type of an I/O object `T` with `use_affine_t` as its default token.
+    template <class T>
+    using as_default_on_t = typename T::template rebind_executor<
+        executor_with_default<typename T::executor_type>>::other;
+
+    /// Converts an I/O object to use `use_affine_t` as its default token.
+    template <class T>
+    static typename std::decay_t<T>::template rebind_executor<
+        executor_with_default<typename std::decay_t<T>::executor_type>>::other
+    as_default_on(T&& object) {
+        return typename std::decay_t<T>::template rebind_executor<executor_with_default<
+            typename std::decay_t<T>::executor_type>>::other(std::forward<T>(object));
+    }
+};
+
+/// The `use_affine_t` completion token object.
+inline constexpr use_affine_t<> use_affine{};
+
+template <class Signature>
+class async_op;
+
+namespace detail {
+
+template <class... Args>
+struct completion_result {
+    using type =
+        std::conditional_t<sizeof...(Args) == 1, std::tuple_element_t<0, std::tuple<Args..., void>>,
+                           std::tuple<Args...>>;
+    static constexpr bool has_error = false;
+};
+
+template <>
+struct completion_result<> {
+    using type = void;
+    static constexpr bool has_error = false;
+};
+
+template <class E, class... Args>
+requires std::is_same_v<E, system::error_code> || std::is_same_v<E, std::exception_ptr>
+struct completion_result<E, Args...> : completion_result<Args...> {
+    static constexpr bool has_error = true;
+};
+
+template <class... Args>
+class affine_handler;
+
+// Constructs async_op for async_result (which cannot be befriended portably).
+struct async_op_access {
+    template <class Op, class Initiation, class... InitArgs>
+    static Op make(Initiation&& init, InitArgs&&... args) {
+        return Op(std::forward<Initiation>(init), std::forward<InitArgs>(args)...);
+    }
+};
+
+} // namespace detail
+
+/** The awaitable that an asynchronous operation returns when its completion
+    token is `use_affine`.
+
+    It holds the operation's initiation and arguments until awaited (an
+    operation never awaited never starts), then the operation's state while it
+    is pending: as a temporary of the `co_await` expression, all of it lives in
+    the awaiting coroutine's frame. It is not copyable or movable, and is
+    awaited once.
+
+    An operation that completes inside its own initiation resumes the awaiting
+    coroutine without recursion (`await_suspend` returns `false`).
+
+    @tparam Signature The completion signature `void(Args...)`.
+*/
+template <class... Args>
+class [[nodiscard]] async_op<void(Args...)> {
+    using values = std::tuple<std::decay_t<Args>...>;
+    using traits = detail::completion_result<std::decay_t<Args>...>;
+    using handler_type = detail::affine_handler<Args...>;
+
+public:
+    /// What `co_await` yields: the completion values after the error, if any.
+    using result_type = typename traits::type;
+
+    async_op(async_op const&) = delete;
+    async_op& operator=(async_op const&) = delete;
+
+    ~async_op() {
+        if (phase_ == phase::idle)
+            vt_->destroy(this);
+        else if (phase_ == phase::completed)
+            results().~values();
+    }
+
+    bool await_ready() const noexcept { return false; }
+
+    /** Starts the operation; the awaiting coroutine resumes on `env`'s home
+        executor when it completes.
+
+        @return `false` if it completed inside its initiation.
+        @throws Whatever the initiation throws; `std::logic_error` if awaited twice.
+    */
+    bool await_suspend(std::coroutine_handle<> h, environment& env) {
+        if (phase_ != phase::idle)
+            detail::report_misuse("boost::affine: an async_op is awaited once");
+        h_ = h;
+        env_ = &env;
+        phase_.store(phase::starting, std::memory_order_relaxed);
+        vt_->start(this);
+        // From here on, the handler may run on another thread.
+        return phase_.exchange(phase::suspended, std::memory_order_acq_rel) != phase::completed;
+    }
+
+    /** Non-affine form: joins the chain running on this thread.
+        @throws std::logic_error if no chain runs on this thread.
+    */
+    bool await_suspend(std::coroutine_handle<> h) {
+        environment* e = environment::current();
+        if (!e)
+            detail::report_misuse("boost::affine: use_affine awaited outside a chain; await it "
+                                  "in a boost::affine::task");
+        return await_suspend(h, *e);
+    }
+
+    /// The completion values; throws the error, if any.
+    result_type await_resume() {
+        BOOST_ASSERT(phase_.load(std::memory_order_relaxed) == phase::completed);
+        values& v = results();
+        if constexpr (traits::has_error) {
+            auto& e = std::get<0>(v);
+            if constexpr (std::is_same_v<std::tuple_element_t<0, values>, std::exception_ptr>) {
+                if (e)
+                    std::rethrow_exception(e);
+            } else {
+                if (e)
+                    boost::throw_exception(system::system_error(e));
+            }
+        }
+        return take(v, std::make_index_sequence<sizeof...(Args)>());
+    }
+
+private:
+    friend struct detail::async_op_access;
+    friend class detail::affine_handler<Args...>;
+
+    enum class phase : unsigned char { idle, starting, suspended, completed };
+
+    struct vtable {
+        void (*start)(async_op*);
+        void (*destroy)(async_op*) noexcept;
+    };
+
+    template <class Stored>
+    static constexpr bool fits_inline = sizeof(Stored) <= BOOST_AFFINE_ASYNC_OP_INLINE_SIZE &&
+                                        alignof(Stored) <= 16;
+
+    template <class Stored>
+    static Stored* stored(async_op* self) noexcept {
+        if constexpr (fits_inline<Stored>)
+            return std::launder(reinterpret_cast<Stored*>(self->storage_));
+        else
+            return *std::launder(reinterpret_cast<Stored**>(self->storage_));
+    }
+
+    template <class Stored>
+    static void destroy_stored(async_op* self) noexcept {
+        Stored* s = stored<Stored>(self);
+        s->~Stored();
+        if constexpr (!fits_inline<Stored>)
+            self->env_or_current_allocator().deallocate(s, sizeof(Stored));
+    }
+
+    template <class Stored>
+    static void start_stored(async_op* self) {
+        // Move the initiation out, free its storage (the completion values
+        // reuse it), then initiate.
+        Stored local(std::move(*stored<Stored>(self)));
+        destroy_stored<Stored>(self);
+        std::apply(
+            [self](auto& init, auto&... args) {
+                std::move(init)(handler_type(self), std::move(args)...);
+            },
+            local);
+    }
+
+    template <class Stored>
+    static constexpr vtable vtable_for{&start_stored<Stored>, &destroy_stored<Stored>};
+
+    any_frame_allocator env_or_current_allocator() const noexcept {
+        if (env_)
+            return env_->get_frame_allocator();
+        any_frame_allocator const* cur = detail::current_frame_allocator_;
+        return cur ? *cur : any_frame_allocator();
+    }
+
+    template <class Initiation, class... InitArgs>
+    explicit async_op(Initiation&& init, InitArgs&&... args) {
+        using Stored = std::tuple<std::decay_t<Initiation>, std::decay_t<InitArgs>...>;
+        if constexpr (fits_inline<Stored>) {
+            ::new (static_cast<void*>(storage_))
+                Stored(std::forward<Initiation>(init), std::forward<InitArgs>(args)...);
+        } else {
+            any_frame_allocator a = env_or_current_allocator();
+            void* p = a.allocate(sizeof(Stored));
+            try {
+                ::new (p) Stored(std::forward<Initiation>(init), std::forward<InitArgs>(args)...);
+            } catch (...) {
+                a.deallocate(p, sizeof(Stored));
+                throw;
+            }
+            ::new (static_cast<void*>(storage_)) Stored*(static_cast<Stored*>(p));
+        }
+        vt_ = &vtable_for<Stored>;
+    }
+
+    values& results() noexcept { return *std::launder(reinterpret_cast<values*>(storage_)); }
+
+    template <std::size_t... I>
+    result_type take(values& v, std::index_sequence<I...>) {
+        constexpr std::size_t first = traits::has_error ? 1 : 0;
+        if constexpr (std::is_void_v<result_type>) {
+            return;
+        } else if constexpr (sizeof...(Args) - first == 1) {
+            return std::move(std::get<first>(v));
+        } else {
+            return [&]<std::size_t... J>(std::index_sequence<J...>) {
+                return result_type(std::move(std::get<first + J>(v))...);
+            }
+            (std::make_index_sequence<sizeof...(Args) - first>());
+        }
+    }
+
+    // Called by the handler: store the values, resume the awaiting coroutine.
+    template <class... Vs>
+    void complete(Vs&&... vs) {
+        ::new (static_cast<void*>(storage_)) values(std::forward<Vs>(vs)...);
+        if (phase_.exchange(phase::completed, std::memory_order_acq_rel) == phase::starting)
+            return; // completed inside the initiation: await_suspend resumes
+        (*env_)(h_);
+    }
+
+    static constexpr std::size_t storage_size =
+        std::max({std::size_t(BOOST_AFFINE_ASYNC_OP_INLINE_SIZE), sizeof(values), sizeof(void*)});
+
+    alignas(16) unsigned char storage_[storage_size];
+    vtable const* vt_;
+    std::coroutine_handle<> h_;
+    environment* env_ = nullptr;
+    std::atomic<phase> phase_{phase::idle};
+};
+
+namespace detail {
+
+/** The completion handler `use_affine` gives Asio: it completes the `async_op`
+    in the awaiting frame. Its associated executor is the home executor (seen
+    through the chain's environment), its allocator the chain's frame
+    allocator, its cancellation slot the chain's.
+*/
+template <class... Args>
+class affine_handler {
+public:
+    explicit affine_handler(async_op<void(Args...)>* op) noexcept
+        : op_(op) {}
+    affine_handler(affine_handler&& o) noexcept
+        : op_(std::exchange(o.op_, nullptr)) {}
+    affine_handler& operator=(affine_handler&&) = delete;
+
+    using executor_type = handler_executor;
+    executor_type get_executor() const noexcept { return handler_executor(*op_->env_); }
+
+    using allocator_type = frame_std_allocator<void>;
+    allocator_type get_allocator() const noexcept {
+        return allocator_type(op_->env_->get_frame_allocator());
+    }
+
+    using cancellation_slot_type = asio::cancellation_slot;
+    cancellation_slot_type get_cancellation_slot() const noexcept {
+        return op_->env_->cancellation_slot();
+    }
+
+    template <class... Vs>
+    void operator()(Vs&&... vs) {
+        BOOST_ASSERT_MSG(op_, "boost::affine: completion handler invoked twice");
+        std::exchange(op_, nullptr)->complete(std::forward<Vs>(vs)...);
+    }
+
+private:
+    async_op<void(Args...)>* op_;
+};
+
+} // namespace detail
+} // namespace boost::affine
+
+namespace boost::asio {
+
+template <class Executor, class R, class... Args>
+struct async_result<affine::use_affine_t<Executor>, R(Args...)> {
+    using return_type = affine::async_op<void(Args...)>;
+
+    template <class Initiation, class RawToken, class... InitArgs>
+    static return_type initiate(Initiation&& init, RawToken&&, InitArgs&&... args) {
+        return affine::detail::async_op_access::make<return_type>(std::forward<Initiation>(init),
+                                                                  std::forward<InitArgs>(args)...);
+    }
+};
+
+} // namespace boost::asio
+
+#endif
