@@ -11,6 +11,7 @@
 #include <concepts>
 #include <coroutine>
 #include <cstddef>
+#include <type_traits>
 
 namespace boost::affine {
 
@@ -61,7 +62,7 @@ concept frame_allocator = requires(A& a, void* p, std::size_t n) {
 */
 template <class T>
 concept has_frame_allocator = requires(T& t) {
-    { t.get_frame_allocator() } -> frame_allocator;
+    requires frame_allocator<std::remove_cvref_t<decltype(t.get_frame_allocator())>>;
 };
 
 } // namespace boost::affine

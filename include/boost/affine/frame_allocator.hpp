@@ -140,10 +140,10 @@ public:
     /** Allocates `n` bytes, 16-byte aligned.
         @throws Whatever the underlying allocator throws (`std::bad_alloc`).
     */
-    [[nodiscard]] void* allocate(std::size_t n) { return vt_->allocate(state_, n); }
+    [[nodiscard]] void* allocate(std::size_t n) const { return vt_->allocate(state_, n); }
 
     /// Gives back `p`, allocated with the same `n`.
-    void deallocate(void* p, std::size_t n) noexcept { vt_->deallocate(state_, p, n); }
+    void deallocate(void* p, std::size_t n) const noexcept { vt_->deallocate(state_, p, n); }
 
     /// True if both handles allocate from the same allocator.
     friend bool operator==(any_frame_allocator const& a, any_frame_allocator const& b) noexcept {

@@ -53,7 +53,7 @@ public:
 
         // The promise sees the coroutine's parameters: take the dispatcher.
         template <class A>
-        promise_type(A&, D* d) noexcept
+        promise_type(A&&, D* d) noexcept
             : dispatcher_(d) {}
 
         trampoline get_return_object() noexcept {

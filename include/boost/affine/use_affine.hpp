@@ -177,8 +177,11 @@ public:
         env_ = &env;
         phase_.store(phase::starting, std::memory_order_relaxed);
         vt_->start(this);
-        // From here on, the handler may run on another thread.
-        return phase_.exchange(phase::suspended, std::memory_order_acq_rel) != phase::completed;
+        // From here on, the handler may run on another thread: this is the
+        // last access to *this unless the operation already completed.
+        phase expected = phase::starting;
+        return phase_.compare_exchange_strong(expected, phase::suspended,
+                                              std::memory_order_acq_rel);
     }
 
     /** Non-affine form: joins the chain running on this thread.

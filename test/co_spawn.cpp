@@ -1,0 +1,251 @@
+//
+// Copyright (c) 2026 The Boost.Affine authors
+//
+// Distributed under the Boost Software License, Version 1.0. (See accompanying
+// file LICENSE_1_0.txt or copy at http://www.boost.org/LICENSE_1_0.txt)
+//
+
+// Test that header file is self-contained.
+#include <boost/affine/co_spawn.hpp>
+
+#include <boost/affine/frame_pool.hpp>
+#include <boost/affine/task.hpp>
+#include <boost/affine/use_affine.hpp>
+
+#include "test_helpers.hpp"
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+
+#define BOOST_TEST_MODULE co_spawn
+#include <boost/test/unit_test.hpp>
+
+#include <chrono>
+#include <future>
+#include <stdexcept>
+#include <thread>
+
+namespace asio = boost::asio;
+namespace affine = boost::affine;
+using affine::task;
+using affine::use_affine;
+
+namespace {
+
+task<int> value(int v) { co_return v; }
+
+task<int> delayed_value(int v) {
+    auto ex = co_await asio::this_coro::executor;
+    asio::steady_timer t(ex, std::chrono::milliseconds(1));
+    co_await t.async_wait(use_affine);
+    co_return v;
+}
+
+task<void> fail() {
+    co_await asio::post(co_await asio::this_coro::executor, use_affine);
+    throw std::runtime_error("failed");
+}
+
+// Waits "forever"; reports how it ended.
+task<void> wait_long(bool& aborted) {
+    auto ex = co_await asio::this_coro::executor;
+    asio::steady_timer t(ex, std::chrono::hours(1));
+    try {
+        co_await t.async_wait(use_affine);
+    } catch (boost::system::system_error const& e) {
+        aborted = e.code() == asio::error::operation_aborted;
+        throw;
+    }
+}
+
+task<void> nested_wait(bool& aborted, int depth) {
+    if (depth == 0)
+        co_await wait_long(aborted);
+    else
+        co_await nested_wait(aborted, depth - 1);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(detached_runs_to_completion) {
+    asio::io_context ioc;
+    bool ran = false;
+    affine::co_spawn(
+        ioc,
+        [&]() -> task<void> {
+            ran = co_await delayed_value(1) == 1;
+        },
+        asio::detached);
+    ioc.run();
+    BOOST_TEST(ran);
+}
+
+BOOST_AUTO_TEST_CASE(never_starts_inside_co_spawn) {
+    asio::io_context ioc;
+    bool started = false;
+    affine::co_spawn(
+        ioc,
+        [&]() -> task<void> {
+            started = true;
+            co_return;
+        },
+        asio::detached);
+    BOOST_TEST(!started);
+    ioc.run();
+    BOOST_TEST(started);
+}
+
+BOOST_AUTO_TEST_CASE(use_future_gets_value_and_exception) {
+    asio::io_context ioc;
+    auto work = asio::make_work_guard(ioc);
+    std::thread runner([&] { ioc.run(); });
+    std::future<int> f = affine::co_spawn(ioc, delayed_value(5), asio::use_future);
+    BOOST_TEST(f.get() == 5);
+    std::future<void> g = affine::co_spawn(ioc.get_executor(), fail(), asio::use_future);
+    BOOST_CHECK_THROW(g.get(), std::runtime_error);
+    work.reset();
+    runner.join();
+}
+
+BOOST_AUTO_TEST_CASE(callback_receives_exception_and_value) {
+    asio::io_context ioc;
+    int got = 0;
+    std::exception_ptr error;
+    affine::co_spawn(ioc, value(3), [&](std::exception_ptr e, int v) {
+        BOOST_TEST(!e);
+        got = v;
+    });
+    affine::co_spawn(ioc, fail(), [&](std::exception_ptr e) { error = e; });
+    ioc.run();
+    BOOST_TEST(got == 3);
+    BOOST_REQUIRE(error);
+    BOOST_CHECK_THROW(std::rethrow_exception(error), std::runtime_error);
+}
+
+BOOST_AUTO_TEST_CASE(callback_runs_on_its_associated_executor) {
+    asio::io_context ioc;
+    auto strand = asio::make_strand(ioc);
+    bool in_strand = false;
+    affine::co_spawn(ioc, value(1), asio::bind_executor(strand, [&](std::exception_ptr, int) {
+                         in_strand = strand.running_in_this_thread();
+                     }));
+    ioc.run();
+    BOOST_TEST(in_strand);
+}
+
+BOOST_AUTO_TEST_CASE(use_awaitable_from_an_asio_awaitable) {
+    asio::io_context ioc;
+    int got = 0;
+    asio::co_spawn(
+        ioc,
+        [&]() -> asio::awaitable<void> {
+            got = co_await affine::co_spawn(ioc, delayed_value(7), asio::use_awaitable);
+        },
+        asio::detached);
+    ioc.run();
+    BOOST_TEST(got == 7);
+}
+
+BOOST_AUTO_TEST_CASE(use_affine_from_another_task_on_another_executor) {
+    asio::io_context ioc;
+    asio::thread_pool pool(2);
+    int got = 0;
+    bool back_home = false;
+    affine::co_spawn(
+        ioc,
+        [&]() -> task<void> {
+            // A chain homed on the pool, awaited from a task homed on ioc.
+            got = co_await affine::co_spawn(pool, [&]() -> task<int> {
+                BOOST_TEST(pool.get_executor().running_in_this_thread());
+                co_return co_await delayed_value(9);
+            }, use_affine);
+            back_home = ioc.get_executor().running_in_this_thread();
+        },
+        asio::detached);
+    ioc.run();
+    pool.join();
+    BOOST_TEST(got == 9);
+    BOOST_TEST(back_home);
+}
+
+BOOST_AUTO_TEST_CASE(callable_is_invoked_on_the_home_executor) {
+    asio::io_context ioc;
+    bool on_home = false;
+    affine::co_spawn(
+        ioc,
+        [&] {
+            on_home = ioc.get_executor().running_in_this_thread();
+            return value(1);
+        },
+        asio::detached);
+    BOOST_TEST(!on_home);
+    ioc.run();
+    BOOST_TEST(on_home);
+}
+
+BOOST_AUTO_TEST_CASE(terminal_cancellation_reaches_the_innermost_task) {
+    asio::io_context ioc;
+    asio::cancellation_signal signal;
+    bool aborted = false;
+    std::exception_ptr error;
+    affine::co_spawn(ioc, nested_wait(aborted, 5),
+                     asio::bind_cancellation_slot(signal.slot(),
+                                                  [&](std::exception_ptr e) { error = e; }));
+    asio::steady_timer t(ioc, std::chrono::milliseconds(5));
+    t.async_wait([&](auto) { signal.emit(asio::cancellation_type::terminal); });
+    ioc.run();
+    BOOST_TEST(aborted);
+    BOOST_TEST(static_cast<bool>(error));
+}
+
+BOOST_AUTO_TEST_CASE(every_frame_of_the_chain_comes_from_the_chain_allocator) {
+    test::counting_allocator counter;
+    asio::io_context ioc;
+    int got = 0;
+    affine::co_spawn(
+        affine::with_allocator(ioc.get_executor(), counter),
+        [&]() -> task<void> { got = co_await delayed_value(2) + co_await value(3); },
+        asio::detached);
+    // co_spawn allocates the root frame and the operation that posts its start,
+    // both from the chain's allocator.
+    BOOST_TEST(counter.allocations == 2);
+    ioc.run();
+    BOOST_TEST(got == 5);
+    // root + the callable's task + delayed_value + value, and Asio's own
+    // operations (the posted start, the timer wait) through the handler's
+    // allocator.
+    BOOST_TEST(counter.allocations >= 4);
+    BOOST_TEST(counter.live == 0);
+}
+
+BOOST_AUTO_TEST_CASE(chains_on_a_thread_pool_return_every_frame) {
+    affine::frame_pool pool_alloc;
+    {
+        asio::thread_pool pool(2);
+        std::atomic<int> done{0};
+        for (int i = 0; i < 100; ++i)
+            affine::co_spawn(
+                affine::with_allocator(asio::make_strand(pool), pool_alloc),
+                [&]() -> task<void> {
+                    co_await delayed_value(1);
+                    ++done;
+                },
+                asio::detached);
+        pool.join();
+        BOOST_TEST(done == 100);
+    }
+    auto s = pool_alloc.statistics();
+    BOOST_TEST(s.allocations > 0u);
+    BOOST_TEST(s.outstanding == 0u);
+}

@@ -1,0 +1,83 @@
+//
+// Copyright (c) 2026 The Boost.Affine authors
+//
+// Distributed under the Boost Software License, Version 1.0. (See accompanying
+// file LICENSE_1_0.txt or copy at http://www.boost.org/LICENSE_1_0.txt)
+//
+
+#ifndef BOOST_AFFINE_TEST_TEST_HELPERS_HPP
+#define BOOST_AFFINE_TEST_TEST_HELPERS_HPP
+
+#include <boost/affine/co_spawn.hpp>
+#include <boost/affine/frame_allocator.hpp>
+#include <boost/affine/task.hpp>
+
+#include <boost/asio/io_context.hpp>
+
+#include <atomic>
+#include <cstddef>
+#include <exception>
+#include <optional>
+#include <utility>
+
+namespace test {
+
+namespace asio = boost::asio;
+namespace affine = boost::affine;
+
+// Runs the task made by `f()` to completion on a fresh io_context; returns its
+// value or rethrows its exception.
+template <class F>
+auto run(F&& f) {
+    using Task = std::invoke_result_t<F&>;
+    using T = typename Task::value_type;
+    asio::io_context ioc;
+    std::exception_ptr error;
+    bool done = false;
+    if constexpr (std::is_void_v<T>) {
+        affine::co_spawn(ioc, std::forward<F>(f), [&](std::exception_ptr e) {
+            error = e;
+            done = true;
+        });
+        ioc.run();
+        if (!done)
+            throw std::logic_error("test::run: the task did not complete");
+        if (error)
+            std::rethrow_exception(error);
+    } else {
+        std::optional<T> value;
+        affine::co_spawn(ioc, std::forward<F>(f), [&](std::exception_ptr e, T v) {
+            error = e;
+            value.emplace(std::move(v));
+            done = true;
+        });
+        ioc.run();
+        if (!done)
+            throw std::logic_error("test::run: the task did not complete");
+        if (error)
+            std::rethrow_exception(error);
+        return std::move(*value);
+    }
+}
+
+// A frame allocator that counts its calls and checks every block comes back.
+class counting_allocator {
+public:
+    void* allocate(std::size_t n) {
+        ++allocations;
+        ++live;
+        return ::operator new(n, std::align_val_t{16});
+    }
+    void deallocate(void* p, std::size_t n) noexcept {
+        ++deallocations;
+        --live;
+        ::operator delete(p, n, std::align_val_t{16});
+    }
+    std::atomic<long> allocations{0};
+    std::atomic<long> deallocations{0};
+    std::atomic<long> live{0};
+};
+
+} // namespace test
+
+#endif

@@ -1,0 +1,336 @@
+//
+// Copyright (c) 2026 The Boost.Affine authors
+//
+// Distributed under the Boost Software License, Version 1.0. (See accompanying
+// file LICENSE_1_0.txt or copy at http://www.boost.org/LICENSE_1_0.txt)
+//
+
+// Test that header file is self-contained.
+#include <boost/affine/use_affine.hpp>
+
+#include <boost/affine/co_spawn.hpp>
+#include <boost/affine/frame_pool.hpp>
+#include <boost/affine/task.hpp>
+
+#include "test_helpers.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/associated_allocator.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#define BOOST_TEST_MODULE use_affine
+#include <boost/test/unit_test.hpp>
+
+#include <chrono>
+#include <exception>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <tuple>
+
+namespace asio = boost::asio;
+namespace affine = boost::affine;
+using affine::task;
+using affine::use_affine;
+using boost::system::error_code;
+
+namespace {
+
+// An operation that completes inside its own initiation with `values...`.
+template <class Signature, class... Values>
+auto complete_inline(Values... values) {
+    return [=](auto&& token) {
+        return asio::async_initiate<decltype(token), Signature>(
+            [=](auto handler) { std::move(handler)(values...); }, token);
+    };
+}
+
+// An operation that completes later, on the handler's associated executor.
+template <class Signature, class... Values>
+auto complete_posted(asio::any_io_executor ex, Values... values) {
+    return [=](auto&& token) {
+        return asio::async_initiate<decltype(token), Signature>(
+            [=](auto handler) {
+                asio::post(ex, [handler = std::move(handler), values...]() mutable {
+                    auto hex = asio::get_associated_executor(handler);
+                    asio::dispatch(hex, [handler = std::move(handler), values...]() mutable {
+                        std::move(handler)(values...);
+                    });
+                });
+            },
+            token);
+    };
+}
+
+std::size_t stack_depth_probe() {
+    int local = 0;
+    return reinterpret_cast<std::size_t>(&local);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(every_signature_shape_is_supported) {
+    test::run([]() -> task<void> {
+        // ()
+        co_await complete_inline<void()>()(use_affine);
+        // (error_code) without error
+        co_await complete_inline<void(error_code)>(error_code())(use_affine);
+        // (error_code, T)
+        int v = co_await complete_inline<void(error_code, int)>(error_code(), 5)(use_affine);
+        BOOST_TEST(v == 5);
+        // (exception_ptr, T)
+        std::string s = co_await complete_inline<void(std::exception_ptr, std::string)>(
+            std::exception_ptr(), std::string("hi"))(use_affine);
+        BOOST_TEST(s == "hi");
+        // (error_code, T...)
+        auto [a, b] = co_await complete_inline<void(error_code, int, double)>(error_code(), 1, 2.5)(
+            use_affine);
+        BOOST_TEST(a == 1);
+        BOOST_TEST(b == 2.5);
+        // (T) and (T, U) without an error first
+        BOOST_TEST(co_await complete_inline<void(int)>(3)(use_affine) == 3);
+        auto t = co_await complete_inline<void(int, char)>(4, 'x')(use_affine);
+        BOOST_TEST(std::get<0>(t) == 4);
+        BOOST_TEST(std::get<1>(t) == 'x');
+    });
+}
+
+BOOST_AUTO_TEST_CASE(posted_completions_yield_their_values) {
+    test::run([]() -> task<void> {
+        auto ex = co_await asio::this_coro::executor;
+        int v = co_await complete_posted<void(error_code, int)>(ex, error_code(), 8)(use_affine);
+        BOOST_TEST(v == 8);
+        auto [x, y] =
+            co_await complete_posted<void(error_code, int, int)>(ex, error_code(), 1, 2)(use_affine);
+        BOOST_TEST(x + y == 3);
+    });
+}
+
+BOOST_AUTO_TEST_CASE(error_code_becomes_system_error) {
+    test::run([]() -> task<void> {
+        error_code ec = asio::error::connection_reset;
+        try {
+            co_await complete_inline<void(error_code, int)>(ec, 1)(use_affine);
+            BOOST_FAIL("no exception");
+        } catch (boost::system::system_error const& e) {
+            BOOST_TEST(e.code() == ec);
+        }
+        auto ex = co_await asio::this_coro::executor;
+        try {
+            co_await complete_posted<void(error_code)>(ex, ec)(use_affine);
+            BOOST_FAIL("no exception");
+        } catch (boost::system::system_error const& e) {
+            BOOST_TEST(e.code() == ec);
+        }
+    });
+}
+
+BOOST_AUTO_TEST_CASE(exception_ptr_is_rethrown) {
+    test::run([]() -> task<void> {
+        auto ep = std::make_exception_ptr(std::runtime_error("from the operation"));
+        BOOST_CHECK_THROW(
+            co_await complete_inline<void(std::exception_ptr, int)>(ep, 0)(use_affine),
+            std::runtime_error);
+    });
+}
+
+BOOST_AUTO_TEST_CASE(timer_wait_and_cancellation) {
+    test::run([]() -> task<void> {
+        auto ex = co_await asio::this_coro::executor;
+        asio::steady_timer t(ex, std::chrono::milliseconds(1));
+        co_await t.async_wait(use_affine);
+
+        asio::steady_timer never(ex, std::chrono::hours(1));
+        asio::post(ex, [&] { never.cancel(); });
+        try {
+            co_await never.async_wait(use_affine);
+            BOOST_FAIL("no exception");
+        } catch (boost::system::system_error const& e) {
+            BOOST_TEST(e.code() == asio::error::operation_aborted);
+        }
+    });
+}
+
+BOOST_AUTO_TEST_CASE(adapters_as_tuple_and_redirect_error) {
+    test::run([]() -> task<void> {
+        auto ex = co_await asio::this_coro::executor;
+        asio::steady_timer never(ex, std::chrono::hours(1));
+
+        asio::post(ex, [&] { never.cancel(); });
+        auto [ec1] = co_await never.async_wait(asio::as_tuple(use_affine));
+        BOOST_TEST(ec1 == asio::error::operation_aborted);
+
+        error_code ec2;
+        asio::post(ex, [&] { never.cancel(); });
+        co_await never.async_wait(asio::redirect_error(use_affine, ec2));
+        BOOST_TEST(ec2 == asio::error::operation_aborted);
+
+        auto [ec3, n] = co_await complete_inline<void(error_code, int)>(
+            error_code(asio::error::eof), 6)(asio::as_tuple(use_affine));
+        BOOST_TEST(ec3 == asio::error::eof);
+        BOOST_TEST(n == 6);
+    });
+}
+
+BOOST_AUTO_TEST_CASE(bind_cancellation_slot_cancels_the_operation) {
+    test::run([]() -> task<void> {
+        auto ex = co_await asio::this_coro::executor;
+        asio::steady_timer never(ex, std::chrono::hours(1));
+        asio::cancellation_signal signal;
+        asio::post(ex, [&] { signal.emit(asio::cancellation_type::terminal); });
+        auto [ec] = co_await never.async_wait(
+            asio::bind_cancellation_slot(signal.slot(), asio::as_tuple(use_affine)));
+        BOOST_TEST(ec == asio::error::operation_aborted);
+    });
+}
+
+BOOST_AUTO_TEST_CASE(as_default_on_makes_use_affine_the_default_token) {
+    using timer = affine::use_affine_t<>::as_default_on_t<asio::steady_timer>;
+    test::run([]() -> task<void> {
+        auto ex = co_await asio::this_coro::executor;
+        timer t(ex, std::chrono::milliseconds(1));
+        co_await t.async_wait();
+        auto t2 = affine::use_affine_t<>::as_default_on(asio::steady_timer(ex));
+        t2.expires_after(std::chrono::milliseconds(1));
+        co_await t2.async_wait();
+    });
+    // the handler-tracking constructor
+    constexpr affine::use_affine_t<> tracked("file", 1, "function");
+    (void)tracked;
+}
+
+BOOST_AUTO_TEST_CASE(deferred_operations_are_awaitable) {
+    test::run([]() -> task<void> {
+        auto ex = co_await asio::this_coro::executor;
+        asio::steady_timer t(ex, std::chrono::milliseconds(1));
+        co_await t.async_wait(asio::deferred);
+        auto op = complete_inline<void(error_code, int)>(error_code(), 12)(asio::deferred);
+        BOOST_TEST(co_await std::move(op) == 12);
+    });
+}
+
+BOOST_AUTO_TEST_CASE(handler_reports_home_executor_allocator_and_slot) {
+    asio::io_context ioc;
+    asio::cancellation_signal signal;
+    bool checked = false;
+    affine::co_spawn(
+        ioc,
+        [&]() -> task<void> {
+            affine::environment* env = affine::environment::current();
+            BOOST_REQUIRE(env != nullptr);
+            auto inspect = [&](auto&& token) {
+                return asio::async_initiate<decltype(token), void()>(
+                    [&](auto handler) {
+                        auto ex = asio::get_associated_executor(handler);
+                        // The executor is the home executor seen through the chain.
+                        BOOST_TEST(&asio::query(ex, asio::execution::context) == &ioc);
+                        BOOST_TEST((ex.env().get_executor() ==
+                                    asio::any_io_executor(ioc.get_executor())));
+                        auto alloc = asio::get_associated_allocator(handler);
+                        BOOST_TEST((alloc.frame_allocator() == env->get_frame_allocator()));
+                        auto slot = asio::get_associated_cancellation_slot(handler);
+                        BOOST_TEST(slot.is_connected());
+                        checked = true;
+                        std::move(handler)();
+                    },
+                    token);
+            };
+            co_await inspect(use_affine);
+        },
+        asio::bind_cancellation_slot(signal.slot(), [](std::exception_ptr e) { BOOST_TEST(!e); }));
+    ioc.run();
+    BOOST_TEST(checked);
+}
+
+BOOST_AUTO_TEST_CASE(handler_executor_runs_foreign_work_on_home) {
+    asio::io_context ioc;
+    bool on_home = false;
+    affine::co_spawn(
+        ioc,
+        [&]() -> task<void> {
+            auto op = [&](auto&& token) {
+                return asio::async_initiate<decltype(token), void(int)>(
+                    [&](auto handler) {
+                        // Completed from a foreign thread through the handler's executor.
+                        std::thread([handler = std::move(handler), &on_home]() mutable {
+                            auto ex = asio::get_associated_executor(handler);
+                            asio::dispatch(ex, [handler = std::move(handler)]() mutable {
+                                std::move(handler)(1);
+                            });
+                        }).detach();
+                    },
+                    token);
+            };
+            int v = co_await op(use_affine);
+            on_home = ioc.get_executor().running_in_this_thread();
+            BOOST_TEST(v == 1);
+        },
+        [](std::exception_ptr e) { BOOST_TEST(!e); });
+    auto guard = asio::make_work_guard(ioc);
+    std::thread runner([&] { ioc.run(); });
+    while (!on_home)
+        std::this_thread::yield();
+    guard.reset();
+    runner.join();
+    BOOST_TEST(on_home);
+}
+
+BOOST_AUTO_TEST_CASE(inline_completion_runs_in_constant_stack) {
+    test::run([]() -> task<void> {
+        std::size_t first = stack_depth_probe();
+        std::size_t last = 0;
+        for (int i = 0; i < 1'000'000; ++i) {
+            co_await complete_inline<void(error_code)>(error_code())(use_affine);
+            last = stack_depth_probe();
+        }
+        BOOST_TEST(first == last);
+    });
+}
+
+BOOST_AUTO_TEST_CASE(an_operation_never_awaited_never_starts) {
+    bool started = false;
+    auto op = [&](auto&& token) {
+        return asio::async_initiate<decltype(token), void()>(
+            [&](auto handler) {
+                started = true;
+                std::move(handler)();
+            },
+            token);
+    };
+    {
+        auto pending = op(use_affine);
+        (void)pending;
+    }
+    BOOST_TEST(!started);
+}
+
+BOOST_AUTO_TEST_CASE(large_initiations_use_the_chain_allocator) {
+    test::counting_allocator counter;
+    asio::io_context ioc;
+    affine::co_spawn(
+        affine::with_allocator(ioc.get_executor(), counter),
+        [&]() -> task<void> {
+            std::array<char, 256> big{};
+            big[0] = 'a';
+            auto op = [big](auto&& token) {
+                return asio::async_initiate<decltype(token), void(char)>(
+                    [](auto handler, std::array<char, 256> const& b) { std::move(handler)(b[0]); },
+                    token, big);
+            };
+            long before = counter.allocations;
+            char c = co_await op(use_affine);
+            BOOST_TEST(c == 'a');
+            BOOST_TEST(counter.allocations - before == 1);
+        },
+        [](std::exception_ptr e) { BOOST_TEST(!e); });
+    ioc.run();
+    BOOST_TEST(counter.live == 0);
+}
