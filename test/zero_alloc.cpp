@@ -1,0 +1,301 @@
+//
+// Copyright (c) 2026 The Boost.Affine authors
+//
+// Distributed under the Boost Software License, Version 1.0. (See accompanying
+// file LICENSE_1_0.txt or copy at http://www.boost.org/LICENSE_1_0.txt)
+//
+
+// The library's central guarantee, checked by counting: in steady state, a
+// co_await performs no global allocation. This test replaces the global
+// allocation functions (operator new and the C functions Asio's recycling
+// allocator calls directly) with counting ones.
+
+#include <boost/affine.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/local/connect_pair.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/asio/write.hpp>
+
+#define BOOST_TEST_MODULE zero_alloc
+#include <boost/test/unit_test.hpp>
+
+#include <array>
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <execinfo.h>
+#include <future>
+#include <malloc.h>
+#include <new>
+
+// ---------------------------------------------------------------------------
+// Counting global allocation functions.
+//
+// One source of allocations is outside any completion handler's control:
+// Asio 1.81's strand re-posts its invoker, when handlers arrived while it
+// ran, with its own thread-local recycling allocator
+// (strand_executor_service::invoker::on_invoker_exit), ignoring the allocator
+// property. While `attributing` is set, each allocation's call stack is
+// inspected and those are counted apart, so that the test can still demand
+// zero of everything else.
+
+namespace {
+std::atomic<long> global_allocations{0};
+std::atomic<long> strand_repost_allocations{0};
+std::atomic<bool> attributing{false};
+thread_local bool in_hook = false;
+
+void count_allocation() {
+    if (in_hook)
+        return; // the inspection's own allocations
+    if (!attributing.load(std::memory_order_relaxed)) {
+        global_allocations.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    in_hook = true;
+    void* frames[48];
+    int n = backtrace(frames, 48);
+    char** names = backtrace_symbols(frames, n);
+    bool repost = false;
+    for (int i = 0; names && i < n; ++i)
+        repost = repost || std::strstr(names[i], "on_invoker_exit") != nullptr;
+    std::free(names);
+    (repost ? strand_repost_allocations : global_allocations)
+        .fetch_add(1, std::memory_order_relaxed);
+    in_hook = false;
+}
+} // namespace
+
+extern "C" {
+void* __libc_malloc(std::size_t);
+void* __libc_calloc(std::size_t, std::size_t);
+void* __libc_realloc(void*, std::size_t);
+void* __libc_memalign(std::size_t, std::size_t);
+void __libc_free(void*);
+
+void* malloc(std::size_t n) {
+    count_allocation();
+    return __libc_malloc(n);
+}
+void* calloc(std::size_t n, std::size_t m) {
+    count_allocation();
+    return __libc_calloc(n, m);
+}
+void* realloc(void* p, std::size_t n) {
+    count_allocation();
+    return __libc_realloc(p, n);
+}
+void* aligned_alloc(std::size_t a, std::size_t n) {
+    count_allocation();
+    return __libc_memalign(a, n);
+}
+void* memalign(std::size_t a, std::size_t n) {
+    count_allocation();
+    return __libc_memalign(a, n);
+}
+int posix_memalign(void** p, std::size_t a, std::size_t n) {
+    count_allocation();
+    *p = __libc_memalign(a, n);
+    return *p ? 0 : ENOMEM;
+}
+void free(void* p) { __libc_free(p); }
+}
+
+namespace {
+void* counted_new(std::size_t n, std::size_t align) {
+    void* p = align > alignof(std::max_align_t) ? aligned_alloc(align, (n + align - 1) / align * align)
+                                                 : malloc(n ? n : 1);
+    if (!p)
+        throw std::bad_alloc();
+    return p;
+}
+} // namespace
+
+void* operator new(std::size_t n) { return counted_new(n, 0); }
+void* operator new[](std::size_t n) { return counted_new(n, 0); }
+void* operator new(std::size_t n, std::align_val_t a) { return counted_new(n, std::size_t(a)); }
+void* operator new[](std::size_t n, std::align_val_t a) { return counted_new(n, std::size_t(a)); }
+void* operator new(std::size_t n, std::nothrow_t const&) noexcept {
+    try {
+        return counted_new(n, 0);
+    } catch (...) {
+        return nullptr;
+    }
+}
+void* operator new[](std::size_t n, std::nothrow_t const&) noexcept {
+    try {
+        return counted_new(n, 0);
+    } catch (...) {
+        return nullptr;
+    }
+}
+void operator delete(void* p) noexcept { free(p); }
+void operator delete[](void* p) noexcept { free(p); }
+void operator delete(void* p, std::size_t) noexcept { free(p); }
+void operator delete[](void* p, std::size_t) noexcept { free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { free(p); }
+
+// ---------------------------------------------------------------------------
+
+namespace asio = boost::asio;
+namespace affine = boost::affine;
+using affine::task;
+using affine::use_affine;
+
+namespace {
+
+constexpr int warmup = 2000;
+constexpr int iterations = 20000;
+
+// Runs `op()` `warmup` times, then counts the global allocations of
+// `iterations` more.
+template <class Op>
+task<long> steady_state_allocations(Op op) {
+    for (int i = 0; i < warmup; ++i)
+        co_await op();
+    long before = global_allocations.load();
+    for (int i = 0; i < iterations; ++i)
+        co_await op();
+    co_return global_allocations.load() - before;
+}
+
+task<int> nested(int depth) {
+    if (depth == 0)
+        co_return 0;
+    co_return 1 + co_await nested(depth - 1);
+}
+
+// Spawns the measurement on `ex` and waits for it (the thread running it is
+// the caller's `run()`).
+template <class Executor, class Op>
+std::future<long> spawn_measurement(Executor ex, Op op) {
+    return affine::co_spawn(
+        ex, [op]() mutable { return steady_state_allocations(op); }, asio::use_future);
+}
+
+// The four steady-state loops of the guarantee, on a home executor `Home`
+// whose I/O objects use `IoExecutor`.
+template <class Home>
+struct cases {
+    using timer = asio::basic_waitable_timer<std::chrono::steady_clock,
+                                             asio::wait_traits<std::chrono::steady_clock>, Home>;
+    using socket = asio::basic_stream_socket<asio::local::stream_protocol, Home>;
+
+    static auto nested_chain() {
+        return []() -> task<void> {
+            int d = co_await nested(16);
+            BOOST_ASSERT(d == 16);
+        };
+    }
+
+    static auto post(Home ex) {
+        return [ex]() -> task<void> { co_await asio::post(ex, use_affine); };
+    }
+
+    static auto timer_wait(std::shared_ptr<timer> t) {
+        return [t]() -> task<void> {
+            t->expires_after(std::chrono::seconds(0));
+            co_await t->async_wait(use_affine);
+        };
+    }
+
+    // One side of a 64-byte ping-pong; the other side echoes.
+    static auto ping(std::shared_ptr<socket> s) {
+        return [s]() -> task<void> {
+            std::array<char, 64> out{'p'}, in{};
+            co_await asio::async_write(*s, asio::buffer(out), use_affine);
+            co_await asio::async_read(*s, asio::buffer(in), use_affine);
+            BOOST_ASSERT(in[0] == 'p');
+        };
+    }
+
+    static task<void> echo(std::shared_ptr<socket> s) {
+        std::array<char, 64> buf;
+        for (;;) {
+            auto [ec, n] = co_await asio::async_read(*s, asio::buffer(buf),
+                                                     asio::as_tuple(use_affine));
+            if (ec)
+                co_return;
+            co_await asio::async_write(*s, asio::buffer(buf, n), use_affine);
+        }
+    }
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(io_context_steady_state_allocates_nothing) {
+    asio::io_context ioc;
+    using C = cases<asio::io_context::executor_type>;
+    auto ex = ioc.get_executor();
+
+    auto nested_f = spawn_measurement(ex, C::nested_chain());
+    auto post_f = spawn_measurement(ex, C::post(ex));
+    auto timer_f = spawn_measurement(ex, C::timer_wait(std::make_shared<C::timer>(ex)));
+
+    auto a = std::make_shared<C::socket>(ex);
+    auto b = std::make_shared<C::socket>(ex);
+    asio::local::connect_pair(*a, *b);
+    affine::co_spawn(ex, C::echo(b), asio::detached);
+    auto ping_f = spawn_measurement(ex, C::ping(a));
+    while (ping_f.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
+        ioc.run_one();
+    a->close();
+    ioc.run();
+
+    BOOST_TEST(nested_f.get() == 0);
+    BOOST_TEST(post_f.get() == 0);
+    BOOST_TEST(timer_f.get() == 0);
+    BOOST_TEST(ping_f.get() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(strand_over_thread_pool_steady_state_allocates_nothing) {
+    // backtrace() loads its unwinder on first use: do it before counting.
+    void* probe[4];
+    backtrace(probe, 4);
+    using strand = asio::strand<asio::thread_pool::executor_type>;
+    using C = cases<strand>;
+    asio::thread_pool pool(2);
+    strand s1 = asio::make_strand(pool.get_executor());
+    strand s2 = asio::make_strand(pool.get_executor());
+    auto t = std::make_shared<C::timer>(s1);
+    auto a = std::make_shared<C::socket>(s1);
+    auto b = std::make_shared<C::socket>(s2);
+    asio::local::connect_pair(*a, *b);
+    affine::co_spawn(s2, C::echo(b), asio::detached);
+
+    // Two threads each meet the frame pool, Asio's thread caches and the
+    // timer queue for the first time at some point: the first pass over all
+    // cases is the warm-up, the second is measured.
+    long nested = 0, post = 0, timer = 0, ping = 0;
+    for (int pass = 0; pass < 2; ++pass) {
+        attributing = pass == 1;
+        nested = spawn_measurement(s1, C::nested_chain()).get();
+        post = spawn_measurement(s1, C::post(s1)).get();
+        timer = spawn_measurement(s1, C::timer_wait(t)).get();
+        ping = spawn_measurement(s1, C::ping(a)).get();
+    }
+    asio::post(s1, [a] { a->close(); });
+    pool.join();
+
+    attributing = false;
+    BOOST_TEST(nested == 0);
+    BOOST_TEST(post == 0);
+    BOOST_TEST(timer == 0);
+    BOOST_TEST(ping == 0);
+    // Reported, not asserted: Asio's strand invoker re-posts (see above).
+    BOOST_TEST_MESSAGE("strand invoker re-post allocations (Asio-internal): "
+                       << strand_repost_allocations.load() << " over "
+                       << 2 * (warmup + iterations) << " timer and ping-pong awaits");
+}
