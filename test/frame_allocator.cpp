@@ -49,7 +49,7 @@ private:
     }
     void do_deallocate(void* p, std::size_t n, std::size_t align) override {
         --live;
-        ::operator delete(p, n, std::align_val_t(align));
+        ::operator delete(p, std::align_val_t(align));
     }
     bool do_is_equal(memory_resource const& o) const noexcept override { return this == &o; }
 };
@@ -59,10 +59,10 @@ struct stateless_allocator {
     static inline long calls = 0;
     void* allocate(std::size_t n) {
         ++calls;
-        return ::operator new(n, std::align_val_t{16});
+        return ::operator new (n, std::align_val_t{16});
     }
     void deallocate(void* p, std::size_t n) noexcept {
-        ::operator delete(p, n, std::align_val_t{16});
+        ::operator delete (p, std::align_val_t{16});
     }
 };
 
@@ -75,10 +75,18 @@ struct context_with_allocator {
 task<int> with_allocator_arg(std::allocator_arg_t, test::counting_allocator&, int v) {
     co_return v;
 }
-task<int> with_pmr_arg(std::allocator_arg_t, pmr::memory_resource*, int v) { co_return v; }
-task<int> first_param(context_with_allocator, int v) { co_return v; }
-task<int> plain(int v) { co_return v; }
-task<int> second_param(int v, context_with_allocator) { co_return v; }
+task<int> with_pmr_arg(std::allocator_arg_t, pmr::memory_resource*, int v) {
+    co_return v;
+}
+task<int> first_param(context_with_allocator, int v) {
+    co_return v;
+}
+task<int> plain(int v) {
+    co_return v;
+}
+task<int> second_param(int v, context_with_allocator) {
+    co_return v;
+}
 
 // An affine awaitable that yields the awaiting coroutine's frame address.
 struct frame_address {
@@ -92,7 +100,9 @@ struct frame_address {
     void* await_resume() const noexcept { return address; }
 };
 
-bool is_aligned_16(void const* p) { return reinterpret_cast<std::uintptr_t>(p) % 16 == 0; }
+bool is_aligned_16(void const* p) {
+    return reinterpret_cast<std::uintptr_t>(p) % 16 == 0;
+}
 
 } // namespace
 
@@ -127,8 +137,7 @@ BOOST_AUTO_TEST_CASE(pmr_memory_resource_is_a_frame_allocator) {
     // and forced on a whole chain
     asio::io_context ioc;
     affine::co_spawn(
-        affine::with_allocator(ioc.get_executor(), &mr),
-        [] { return plain(1); }, asio::detached);
+        affine::with_allocator(ioc.get_executor(), &mr), [] { return plain(1); }, asio::detached);
     BOOST_TEST(mr.allocations == 3); // the root frame, the posted start
     ioc.run();
     BOOST_TEST(mr.allocations == 4); // and plain's frame

@@ -142,10 +142,23 @@ private:
         return detail::running_in_this_thread(ex_);
     }
 
-    void do_post(std::coroutine_handle<> h) override { asio::post(ex_, resume_handler{this, h}); }
+    void do_post(std::coroutine_handle<> h) override { post_handler(resume_handler{this, h}); }
 
-    void do_post_function(posted_function* f) override {
-        asio::post(ex_, function_handler(this, f));
+    void do_post_function(posted_function* f) override { post_handler(function_handler(this, f)); }
+
+    // Posts with the handler's allocator. any_io_executor cannot carry the
+    // allocator property, so a known executor inside it is posted to directly.
+    template <class Handler>
+    void post_handler(Handler&& handler) {
+        if constexpr (std::is_same_v<Executor, asio::any_io_executor>) {
+            bool posted = for_known_targets(ex_, [&](auto const& e) {
+                asio::post(e, std::move(handler));
+                return true;
+            });
+            if (posted)
+                return;
+        }
+        asio::post(ex_, std::move(handler));
     }
 
     Executor ex_;
