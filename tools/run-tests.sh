@@ -1,0 +1,277 @@
+#!/usr/bin/env bash
+# Copyright (c) 2026 The Boost.Affine authors
+#
+# Distributed under the Boost Software License, Version 1.0. (See accompanying
+# file LICENSE_1_0.txt or copy at http://www.boost.org/LICENSE_1_0.txt)
+#
+# THE test command. Builds and runs every test in test/Jamfile in several
+# configurations, each in its own directory under build/:
+#
+#   gcc       g++ Release (-O3 -DNDEBUG)        ctest
+#   clang     clang++-16 Release                ctest
+#   asan      clang++-16 -O2 -g, assertions on, -fsanitize=address,undefined:
+#             ctest (the no-sanitizer tests are not even built)
+#   tsan      clang++-16 -O2 -g, assertions on, -fsanitize=thread:
+#             ctest -L threads
+#   b2        b2 toolset=gcc test               (the Jamfile, built by b2)
+#   consumer  cmake --install + find_package consumer, and an
+#             add_subdirectory consumer
+#
+# BOOST_AFFINE_STAGES="gcc clang" runs a subset (default: all, in the order
+# above). BOOST_AFFINE_JOBS sets the parallelism (default 2).
+#
+# Ends with a per-stage summary and, alone on the last line,
+# `<tests passed> passed, <tests failed> failed`, counted over all stages.
+# A stage that fails to configure or build counts one failure of its own
+# (a run test that does not compile also fails in ctest: not run).
+# Exits non-zero if anything failed.
+
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+"$root/tools/install-deps.sh"
+
+all_stages="gcc clang asan tsan b2 consumer"
+stages="${BOOST_AFFINE_STAGES:-$all_stages}"
+jobs="${BOOST_AFFINE_JOBS:-2}"
+build="$root/build"
+logs="$build/logs"
+mkdir -p "$logs"
+
+for s in $stages; do
+    case " $all_stages " in
+        *" $s "*) ;;
+        *) echo "run-tests.sh: unknown stage '$s' (known: $all_stages)" >&2; exit 2 ;;
+    esac
+done
+
+# Logs and CI output are not terminals: no colour escapes in them.
+if [[ ! -t 1 ]]; then
+    export BOOST_TEST_COLOR_OUTPUT="${BOOST_TEST_COLOR_OUTPUT:-no}"
+fi
+
+# Sanitizer reports must fail the test that triggered them.
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:detect_stack_use_after_return=1:strict_init_order=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}"
+
+total_passed=0
+total_failed=0
+summary=()
+
+# note <stage> <status> <passed> <failed> <seconds> [detail]
+note() {
+    total_passed=$((total_passed + $3))
+    total_failed=$((total_failed + $4))
+    summary+=("$(printf '%-9s %-4s %4d passed, %4d failed  (%ds)%s' \
+        "$1" "$2" "$3" "$4" "$5" "${6:+  $6}")")
+}
+
+banner() {
+    echo
+    echo "======================================================================"
+    echo "== $*"
+    echo "======================================================================"
+}
+
+# run_ctest <build dir> <log> [ctest args...]: runs ctest there, tee'ing to
+# <log>; sets ctest_passed and ctest_failed from its closing line. A ctest
+# that finds no test, or prints no closing line, counts as one failure.
+run_ctest() {
+    local dir="$1" log="$2"
+    shift 2
+    local rc=0
+    ctest --test-dir "$dir" --output-on-failure --no-tests=error -j"$jobs" "$@" \
+        2>&1 | tee "$log" || rc=$?
+    local line
+    line=$(grep -E '[0-9]+ tests failed out of [0-9]+' "$log" | tail -n 1 || true)
+    if [[ -n "$line" ]]; then
+        local total
+        ctest_failed=$(sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\1/' <<<"$line")
+        total=$(sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\2/' <<<"$line")
+        ctest_passed=$((total - ctest_failed))
+    else
+        ctest_passed=0
+        ctest_failed=1
+    fi
+    if [[ $rc -ne 0 && $ctest_failed -eq 0 ]]; then
+        ctest_failed=1
+    fi
+}
+
+# cmake_stage <stage> <ctest args...> -- <cmake configure args...>
+cmake_stage() {
+    local stage="$1"
+    shift
+    local ctest_args=()
+    while [[ $# -gt 0 && "$1" != "--" ]]; do
+        ctest_args+=("$1")
+        shift
+    done
+    shift
+    local dir="$build/$stage"
+    local log="$logs/$stage"
+    local start=$SECONDS
+
+    banner "$stage: configure"
+    if ! cmake -S "$root" -B "$dir" -G "Unix Makefiles" "$@" 2>&1 | tee "$log.configure.log"; then
+        note "$stage" FAIL 0 1 $((SECONDS - start)) "configure failed"
+        return
+    fi
+
+    banner "$stage: build"
+    # A test that no longer compiles must not run its previous executable.
+    if [[ -d "$dir/test" ]]; then
+        find "$dir/test" -maxdepth 1 -type f -name 'test_*' -delete
+    fi
+    local build_ok=1
+    # -k: one test that does not compile must not hide the others.
+    if ! cmake --build "$dir" -j"$jobs" -- -k 2>&1 | tee "$log.build.log"; then
+        build_ok=0
+    fi
+
+    banner "$stage: test"
+    run_ctest "$dir" "$log.ctest.log" "${ctest_args[@]}"
+    local passed=$ctest_passed failed=$ctest_failed
+
+    local detail=""
+    if [[ $build_ok -eq 0 ]]; then
+        # Counted once, besides any test that it left without an executable.
+        detail="build failed"
+        failed=$((failed + 1))
+    fi
+    if [[ $failed -eq 0 ]]; then
+        note "$stage" PASS "$passed" 0 $((SECONDS - start))
+    else
+        note "$stage" FAIL "$passed" "$failed" $((SECONDS - start)) "$detail"
+    fi
+}
+
+stage_gcc() {
+    cmake_stage gcc -- \
+        -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=g++
+}
+
+stage_clang() {
+    cmake_stage clang -- \
+        -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++-16
+}
+
+stage_asan() {
+    cmake_stage asan -- \
+        -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g" \
+        -DCMAKE_CXX_COMPILER=clang++-16 -DBOOST_AFFINE_SANITIZE=address,undefined \
+        -DBOOST_AFFINE_BUILD_EXAMPLES=OFF -DBOOST_AFFINE_BUILD_BENCH=OFF
+}
+
+stage_tsan() {
+    cmake_stage tsan -L threads -- \
+        -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g" \
+        -DCMAKE_CXX_COMPILER=clang++-16 -DBOOST_AFFINE_SANITIZE=thread \
+        -DBOOST_AFFINE_BUILD_EXAMPLES=OFF -DBOOST_AFFINE_BUILD_BENCH=OFF
+}
+
+stage_b2() {
+    local start=$SECONDS
+    local dir="$build/b2"
+    local log="$logs/b2.log"
+    banner "b2: build and run test/Jamfile"
+
+    # The tests the Jamfile declares; b2 prints **passed** for each that
+    # passes. Forget earlier results so that every test runs again (objects
+    # and executables stay and are not rebuilt).
+    local total
+    total=$(grep -cE '^[[:space:]]*(run|compile|compile-fail)[[:space:]]' "$root/test/Jamfile" || true)
+    if [[ -d "$dir" ]]; then
+        find "$dir" \( -name '*.test' -o -name '*.run' -o -name '*.output' \) -type f -delete
+    fi
+
+    local rc=0
+    b2 -j"$jobs" toolset=gcc --build-dir="$dir" test 2>&1 | tee "$log" || rc=$?
+    local passed
+    passed=$(grep -c '^\*\*passed\*\*' "$log" || true)
+    local failed=$((total - passed))
+    if [[ $failed -lt 0 ]]; then
+        failed=0
+    fi
+    if [[ $rc -ne 0 && $failed -eq 0 ]]; then
+        failed=1
+    fi
+    if [[ $total -eq 0 ]]; then
+        failed=1
+    fi
+    if [[ $failed -eq 0 ]]; then
+        note b2 PASS "$passed" 0 $((SECONDS - start))
+    else
+        note b2 FAIL "$passed" "$failed" $((SECONDS - start)) "b2 exit $rc"
+    fi
+}
+
+stage_consumer() {
+    local start=$SECONDS
+    local passed=0 failed=0
+    local lib="$build/consumer/lib"
+    local prefix="$build/consumer/prefix"
+    local log="$logs/consumer"
+    rm -rf "$prefix"
+
+    banner "consumer: install Boost.Affine to $prefix"
+    local installed=1
+    if ! { cmake -S "$root" -B "$lib" -DCMAKE_CXX_COMPILER=g++ \
+               -DBOOST_AFFINE_BUILD_TESTS=OFF -DBOOST_AFFINE_BUILD_EXAMPLES=OFF \
+               -DBOOST_AFFINE_BUILD_BENCH=OFF \
+           && cmake --build "$lib" -j"$jobs" \
+           && cmake --install "$lib" --prefix "$prefix"; } 2>&1 | tee "$log.lib.log"; then
+        installed=0
+        failed=$((failed + 1))
+    fi
+
+    local consumer
+    for consumer in install subdir; do
+        local src="$root/test/cmake_${consumer}_test"
+        local dir="$build/consumer/$consumer-test"
+        local args=(-DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=Release)
+        if [[ $consumer == install ]]; then
+            if [[ $installed -eq 0 ]]; then
+                failed=$((failed + 1))
+                continue
+            fi
+            args+=("-DCMAKE_PREFIX_PATH=$prefix")
+        fi
+        banner "consumer: $consumer"
+        rm -rf "$dir"
+        if ! { cmake -S "$src" -B "$dir" "${args[@]}" \
+               && cmake --build "$dir" -j"$jobs"; } 2>&1 | tee "$log.$consumer.log"; then
+            failed=$((failed + 1))
+            continue
+        fi
+        run_ctest "$dir" "$log.$consumer.ctest.log"
+        passed=$((passed + ctest_passed))
+        failed=$((failed + ctest_failed))
+    done
+
+    if [[ $failed -eq 0 ]]; then
+        note consumer PASS "$passed" 0 $((SECONDS - start))
+    else
+        note consumer FAIL "$passed" "$failed" $((SECONDS - start))
+    fi
+}
+
+for s in $stages; do
+    "stage_$s"
+done
+
+echo
+echo "======================================================================"
+echo "== Summary (logs in build/logs/)"
+echo "======================================================================"
+for line in "${summary[@]}"; do
+    echo "$line"
+done
+echo "$total_passed passed, $total_failed failed"
+
+if [[ $total_failed -ne 0 ]]; then
+    exit 1
+fi
