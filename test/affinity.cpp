@@ -1,0 +1,182 @@
+//
+// Copyright (c) 2026 The Boost.Affine authors
+//
+// Distributed under the Boost Software License, Version 1.0. (See accompanying
+// file LICENSE_1_0.txt or copy at http://www.boost.org/LICENSE_1_0.txt)
+//
+
+// Scheduler affinity: after every kind of co_await, whoever completed it, a
+// task runs on its home executor. Checked on an io_context, a thread_pool(2)
+// and a strand over a thread_pool(2), with completions from a foreign thread.
+
+#include <boost/affine.hpp>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_future.hpp>
+
+#define BOOST_TEST_MODULE affinity
+#include <boost/test/unit_test.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <thread>
+
+namespace asio = boost::asio;
+namespace affine = boost::affine;
+using affine::task;
+using affine::use_affine;
+
+namespace {
+
+// A context whose single thread completes operations "elsewhere".
+struct foreign_thread {
+    asio::io_context ioc;
+    asio::executor_work_guard<asio::io_context::executor_type> guard{ioc.get_executor()};
+    std::thread thread{[this] { ioc.run(); }};
+    ~foreign_thread() {
+        guard.reset();
+        thread.join();
+    }
+};
+
+// Affine awaitable: completes on the foreign thread, resumes through d(h).
+struct foreign_affine {
+    asio::io_context& foreign;
+    bool await_ready() const noexcept { return false; }
+    template <class Dispatcher>
+    void await_suspend(std::coroutine_handle<> h, Dispatcher& d) {
+        asio::post(foreign, [h, &d] { d(h); });
+    }
+    void await_resume() const noexcept {}
+};
+
+// Legacy awaitable: resumes the coroutine directly on the foreign thread.
+struct foreign_legacy {
+    asio::io_context& foreign;
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<> h) {
+        asio::post(foreign, [h] { h.resume(); });
+    }
+    int await_resume() const noexcept { return 1; }
+};
+
+task<int> child(std::function<bool()> const& on_home, std::atomic<int>& violations,
+                asio::io_context& foreign) {
+    co_await foreign_affine{foreign};
+    if (!on_home())
+        ++violations;
+    co_return 1;
+}
+
+// One round of every kind of await, checking the home after each.
+task<void> round(std::function<bool()> on_home, std::atomic<int>& violations,
+                 std::atomic<int>& checks, asio::io_context& foreign, int rounds) {
+    auto check = [&] {
+        ++checks;
+        if (!on_home())
+            ++violations;
+    };
+    auto ex = co_await asio::this_coro::executor;
+    asio::steady_timer timer(ex);
+    for (int i = 0; i < rounds; ++i) {
+        co_await child(on_home, violations, foreign); // nested task
+        check();
+        co_await asio::post(foreign, use_affine); // completes on the foreign thread
+        check();
+        timer.expires_after(std::chrono::microseconds(1));
+        co_await timer.async_wait(use_affine);
+        check();
+        co_await foreign_affine{foreign}; // affine awaitable, d(h) from afar
+        check();
+        co_await foreign_legacy{foreign}; // legacy awaitable, through make_affine
+        check();
+        co_await asio::post(ex, use_affine);
+        check();
+    }
+}
+
+constexpr int chains = 4;
+constexpr int rounds = 200;
+
+template <class Executor>
+void run_chains(Executor ex, std::function<bool()> on_home, std::function<void()> run) {
+    foreign_thread foreign;
+    std::atomic<int> violations{0}, checks{0};
+    std::vector<std::future<void>> done;
+    for (int i = 0; i < chains; ++i)
+        done.push_back(affine::co_spawn(
+            ex, round(on_home, violations, checks, foreign.ioc, rounds), asio::use_future));
+    run();
+    for (auto& f : done)
+        f.get();
+    BOOST_TEST(violations == 0);
+    BOOST_TEST(checks == chains * rounds * 6);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(io_context_home_after_every_kind_of_await) {
+    asio::io_context ioc;
+    run_chains(
+        ioc.get_executor(), [&] { return ioc.get_executor().running_in_this_thread(); },
+        [&] { ioc.run(); });
+}
+
+BOOST_AUTO_TEST_CASE(thread_pool_home_after_every_kind_of_await) {
+    asio::thread_pool pool(2);
+    run_chains(
+        pool.get_executor(), [&] { return pool.get_executor().running_in_this_thread(); },
+        [&] { pool.wait(); });
+}
+
+BOOST_AUTO_TEST_CASE(strand_over_thread_pool_home_after_every_kind_of_await) {
+    asio::thread_pool pool(2);
+    // One strand per chain: each chain must stay inside its own.
+    foreign_thread foreign;
+    std::atomic<int> violations{0}, checks{0};
+    std::vector<std::future<void>> done;
+    for (int i = 0; i < chains; ++i) {
+        auto strand = asio::make_strand(pool.get_executor());
+        done.push_back(affine::co_spawn(
+            strand,
+            round([strand] { return strand.running_in_this_thread(); }, violations, checks,
+                  foreign.ioc, rounds),
+            asio::use_future));
+    }
+    for (auto& f : done)
+        f.get();
+    pool.join();
+    BOOST_TEST(violations == 0);
+    BOOST_TEST(checks == chains * rounds * 6);
+}
+
+BOOST_AUTO_TEST_CASE(type_erased_strand_home_after_every_kind_of_await) {
+    // co_spawn(socket.get_executor(), ...) in Asio code: the home is an
+    // any_io_executor holding a strand of an io_context run by two threads.
+    asio::io_context ioc;
+    foreign_thread foreign;
+    std::atomic<int> violations{0}, checks{0};
+    std::vector<std::future<void>> done;
+    for (int i = 0; i < chains; ++i) {
+        auto strand = asio::make_strand(ioc);
+        asio::any_io_executor home = strand;
+        done.push_back(affine::co_spawn(
+            home,
+            round([strand] { return strand.running_in_this_thread(); }, violations, checks,
+                  foreign.ioc, rounds),
+            asio::use_future));
+    }
+    std::thread second([&] { ioc.run(); });
+    ioc.run();
+    second.join();
+    for (auto& f : done)
+        f.get();
+    BOOST_TEST(violations == 0);
+    BOOST_TEST(checks == chains * rounds * 6);
+}
