@@ -43,7 +43,9 @@ using affine::use_affine;
 
 namespace {
 
-task<int> value(int v) { co_return v; }
+task<int> value(int v) {
+    co_return v;
+}
 
 task<int> delayed_value(int v) {
     auto ex = co_await asio::this_coro::executor;
@@ -82,11 +84,7 @@ BOOST_AUTO_TEST_CASE(detached_runs_to_completion) {
     asio::io_context ioc;
     bool ran = false;
     affine::co_spawn(
-        ioc,
-        [&]() -> task<void> {
-            ran = co_await delayed_value(1) == 1;
-        },
-        asio::detached);
+        ioc, [&]() -> task<void> { ran = co_await delayed_value(1) == 1; }, asio::detached);
     ioc.run();
     BOOST_TEST(ran);
 }
@@ -166,10 +164,13 @@ BOOST_AUTO_TEST_CASE(use_affine_from_another_task_on_another_executor) {
         ioc,
         [&]() -> task<void> {
             // A chain homed on the pool, awaited from a task homed on ioc.
-            got = co_await affine::co_spawn(pool, [&]() -> task<int> {
-                BOOST_TEST(pool.get_executor().running_in_this_thread());
-                co_return co_await delayed_value(9);
-            }, use_affine);
+            got = co_await affine::co_spawn(
+                pool,
+                [&]() -> task<int> {
+                    BOOST_TEST(pool.get_executor().running_in_this_thread());
+                    co_return co_await delayed_value(9);
+                },
+                use_affine);
             back_home = ioc.get_executor().running_in_this_thread();
         },
         asio::detached);
@@ -199,9 +200,9 @@ BOOST_AUTO_TEST_CASE(terminal_cancellation_reaches_the_innermost_task) {
     asio::cancellation_signal signal;
     bool aborted = false;
     std::exception_ptr error;
-    affine::co_spawn(ioc, nested_wait(aborted, 5),
-                     asio::bind_cancellation_slot(signal.slot(),
-                                                  [&](std::exception_ptr e) { error = e; }));
+    affine::co_spawn(
+        ioc, nested_wait(aborted, 5),
+        asio::bind_cancellation_slot(signal.slot(), [&](std::exception_ptr e) { error = e; }));
     asio::steady_timer t(ioc, std::chrono::milliseconds(5));
     t.async_wait([&](auto) { signal.emit(asio::cancellation_type::terminal); });
     ioc.run();

@@ -47,7 +47,7 @@ private:
         ++live;
         return ::operator new(n, std::align_val_t(align));
     }
-    void do_deallocate(void* p, std::size_t n, std::size_t align) override {
+    void do_deallocate(void* p, std::size_t /*n*/, std::size_t align) override {
         --live;
         ::operator delete(p, std::align_val_t(align));
     }
@@ -61,7 +61,7 @@ struct stateless_allocator {
         ++calls;
         return ::operator new (n, std::align_val_t{16});
     }
-    void deallocate(void* p, std::size_t n) noexcept {
+    void deallocate(void* p, std::size_t /*n*/) noexcept {
         ::operator delete (p, std::align_val_t{16});
     }
 };

@@ -62,8 +62,12 @@ void assertion_failed(char const* expr, char const* function, char const* file, 
 
 namespace {
 
-task<int> answer() { co_return 42; }
-task<int> add_one(int x) { co_return x + 1; }
+task<int> answer() {
+    co_return 42;
+}
+task<int> add_one(int x) {
+    co_return x + 1;
+}
 task<int> twice_add_one(int x) {
     int a = co_await add_one(x);
     co_return co_await add_one(a);
@@ -189,9 +193,7 @@ BOOST_AUTO_TEST_CASE(this_coro_executor_is_the_home_executor) {
     affine::co_spawn(
         ioc,
         [&]() -> task<void> {
-            auto inner = [&]() -> task<void> {
-                seen = co_await asio::this_coro::executor;
-            };
+            auto inner = [&]() -> task<void> { seen = co_await asio::this_coro::executor; };
             co_await inner();
         },
         [](std::exception_ptr e) { BOOST_TEST(!e); });
@@ -350,7 +352,9 @@ BOOST_AUTO_TEST_CASE(promise_stores_one_environment_pointer) {
 }
 
 namespace {
-task<int> leaf_for_elision(int x) { co_return x * 2; }
+task<int> leaf_for_elision(int x) {
+    co_return x * 2;
+}
 } // namespace
 
 BOOST_AUTO_TEST_CASE(elided_agrees_with_the_allocator_counters) {

@@ -18,7 +18,10 @@
 #include <cstddef>
 #include <exception>
 #include <optional>
+#include <stdexcept>
+#include <type_traits>
 #include <utility>
+#include <variant>
 
 namespace test {
 
@@ -29,35 +32,22 @@ namespace affine = boost::affine;
 // value or rethrows its exception.
 template <class F>
 auto run(F&& f) {
-    using Task = std::invoke_result_t<F&>;
-    using T = typename Task::value_type;
+    using T = typename std::invoke_result_t<F&>::value_type;
+    using V = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
     asio::io_context ioc;
     std::exception_ptr error;
-    bool done = false;
-    if constexpr (std::is_void_v<T>) {
-        affine::co_spawn(ioc, std::forward<F>(f), [&](std::exception_ptr e) {
-            error = e;
-            done = true;
-        });
-        ioc.run();
-        if (!done)
-            throw std::logic_error("test::run: the task did not complete");
-        if (error)
-            std::rethrow_exception(error);
-    } else {
-        std::optional<T> value;
-        affine::co_spawn(ioc, std::forward<F>(f), [&](std::exception_ptr e, T v) {
-            error = e;
-            value.emplace(std::move(v));
-            done = true;
-        });
-        ioc.run();
-        if (!done)
-            throw std::logic_error("test::run: the task did not complete");
-        if (error)
-            std::rethrow_exception(error);
+    std::optional<V> value;
+    affine::co_spawn(ioc, std::forward<F>(f), [&](std::exception_ptr e, auto&&... v) {
+        error = e;
+        value.emplace(std::move(v)...);
+    });
+    ioc.run();
+    if (!value)
+        throw std::logic_error("test::run: the task did not complete");
+    if (error)
+        std::rethrow_exception(error);
+    if constexpr (!std::is_void_v<T>)
         return std::move(*value);
-    }
 }
 
 // A frame allocator that counts its calls and checks every block comes back.
@@ -68,7 +58,7 @@ public:
         ++live;
         return ::operator new (n, std::align_val_t{16});
     }
-    void deallocate(void* p, std::size_t n) noexcept {
+    void deallocate(void* p, std::size_t /*n*/) noexcept {
         ++deallocations;
         --live;
         ::operator delete (p, std::align_val_t{16});
