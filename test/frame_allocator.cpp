@@ -125,13 +125,19 @@ BOOST_AUTO_TEST_CASE(handle_refers_to_lvalues_and_copies_small_temporaries) {
     static_assert(sizeof(affine::any_frame_allocator) == 2 * sizeof(void*));
 }
 
+// Runs a task created outside any coroutine: its frame cannot be elided
+// (with clang, HALO elides a child's frame into its caller's when it can).
+template <class T>
+T run_task(task<T> t) {
+    return test::run([t = std::move(t)]() mutable { return std::move(t); });
+}
+
 BOOST_AUTO_TEST_CASE(pmr_memory_resource_is_a_frame_allocator) {
     counting_resource mr;
-    test::run([&]() -> task<void> {
-        int v = co_await with_pmr_arg(std::allocator_arg, &mr, 4);
-        BOOST_TEST(v == 4);
-    });
+    task<int> t = with_pmr_arg(std::allocator_arg, &mr, 4);
+    BOOST_TEST(!t.elided());
     BOOST_TEST(mr.allocations == 1);
+    BOOST_TEST(run_task(std::move(t)) == 4);
     BOOST_TEST(mr.live == 0);
 
     // and forced on a whole chain
@@ -139,36 +145,42 @@ BOOST_AUTO_TEST_CASE(pmr_memory_resource_is_a_frame_allocator) {
     affine::co_spawn(
         affine::with_allocator(ioc.get_executor(), &mr), [] { return plain(1); }, asio::detached);
     BOOST_TEST(mr.allocations == 3); // the root frame, the posted start
+    auto before = affine::frame_pool::shared().statistics().allocations;
     ioc.run();
-    BOOST_TEST(mr.allocations == 4); // and plain's frame
+    BOOST_TEST(mr.allocations >= 3); // plain's frame, unless elided into the root's
+    BOOST_TEST(affine::frame_pool::shared().statistics().allocations == before);
     BOOST_TEST(mr.live == 0);
 }
 
 BOOST_AUTO_TEST_CASE(allocator_arg_first_parameter_chooses_the_frame_allocator) {
     test::counting_allocator counter;
-    BOOST_TEST(test::run([&] { return with_allocator_arg(std::allocator_arg, counter, 3); }) == 3);
+    task<int> t = with_allocator_arg(std::allocator_arg, counter, 3);
     BOOST_TEST(counter.allocations == 1);
+    BOOST_TEST(run_task(std::move(t)) == 3);
     BOOST_TEST(counter.live == 0);
 }
 
 BOOST_AUTO_TEST_CASE(first_or_second_parameter_with_get_frame_allocator) {
     test::counting_allocator counter;
     context_with_allocator ctx{&counter};
-    test::run([&]() -> task<void> {
-        BOOST_TEST(co_await first_param(ctx, 1) == 1);
-        BOOST_TEST(co_await second_param(2, ctx) == 2);
-    });
+    task<int> a = first_param(ctx, 1);
+    task<int> b = second_param(2, ctx);
     BOOST_TEST(counter.allocations == 2);
+    BOOST_TEST(run_task(std::move(a)) == 1);
+    BOOST_TEST(run_task(std::move(b)) == 2);
     BOOST_TEST(counter.live == 0);
 }
 
 BOOST_AUTO_TEST_CASE(frames_are_16_byte_aligned) {
-    // (GCC 12 does not honour alignas on locals stored in a frame whatever
-    // the frame's alignment: see the design notes. The frame itself is.)
-    test::run([]() -> task<void> {
+    // A frame from the allocator is 16-byte aligned. (GCC 12 does not honour
+    // alignas on locals stored in a frame: see the design notes. An elided
+    // frame is laid out by the compiler inside its caller's.)
+    auto make = []() -> task<void> {
         void* frame = co_await frame_address{};
         BOOST_TEST(is_aligned_16(frame));
-    });
+    };
+    for (int i = 0; i < 4; ++i)
+        run_task(make());
     affine::any_frame_allocator a;
     for (std::size_t n : {1u, 15u, 17u, 100u, 1000u, 5000u}) {
         void* p = affine::detail::allocate_frame(n, a);
