@@ -49,8 +49,10 @@ struct foreign_thread {
 struct foreign_affine {
     asio::io_context& foreign;
     bool await_ready() const noexcept { return false; }
+    // Out of line: Asio code inlined into a coroutine body that resumes on
+    // several threads may use another thread's thread-locals with clang 16.
     template <class Dispatcher>
-    void await_suspend(std::coroutine_handle<> h, Dispatcher& d) {
+    BOOST_NOINLINE void await_suspend(std::coroutine_handle<> h, Dispatcher& d) {
         asio::post(foreign, [h, &d] { d(h); });
     }
     void await_resume() const noexcept {}
@@ -60,7 +62,7 @@ struct foreign_affine {
 struct foreign_legacy {
     asio::io_context& foreign;
     bool await_ready() const noexcept { return false; }
-    void await_suspend(std::coroutine_handle<> h) {
+    BOOST_NOINLINE void await_suspend(std::coroutine_handle<> h) {
         asio::post(foreign, [h] { h.resume(); });
     }
     int await_resume() const noexcept { return 1; }
@@ -110,8 +112,8 @@ void run_chains(Executor ex, std::function<bool()> on_home, std::function<void()
     std::atomic<int> violations{0}, checks{0};
     std::vector<std::future<void>> done;
     for (int i = 0; i < chains; ++i)
-        done.push_back(affine::co_spawn(
-            ex, round(on_home, violations, checks, foreign.ioc, rounds), asio::use_future));
+        done.push_back(affine::co_spawn(ex, round(on_home, violations, checks, foreign.ioc, rounds),
+                                        asio::use_future));
     run();
     for (auto& f : done)
         f.get();
@@ -143,11 +145,10 @@ BOOST_AUTO_TEST_CASE(strand_over_thread_pool_home_after_every_kind_of_await) {
     std::vector<std::future<void>> done;
     for (int i = 0; i < chains; ++i) {
         auto strand = asio::make_strand(pool.get_executor());
-        done.push_back(affine::co_spawn(
-            strand,
-            round([strand] { return strand.running_in_this_thread(); }, violations, checks,
-                  foreign.ioc, rounds),
-            asio::use_future));
+        done.push_back(affine::co_spawn(strand,
+                                        round([strand] { return strand.running_in_this_thread(); },
+                                              violations, checks, foreign.ioc, rounds),
+                                        asio::use_future));
     }
     for (auto& f : done)
         f.get();
@@ -166,11 +167,10 @@ BOOST_AUTO_TEST_CASE(type_erased_strand_home_after_every_kind_of_await) {
     for (int i = 0; i < chains; ++i) {
         auto strand = asio::make_strand(ioc);
         asio::any_io_executor home = strand;
-        done.push_back(affine::co_spawn(
-            home,
-            round([strand] { return strand.running_in_this_thread(); }, violations, checks,
-                  foreign.ioc, rounds),
-            asio::use_future));
+        done.push_back(affine::co_spawn(home,
+                                        round([strand] { return strand.running_in_this_thread(); },
+                                              violations, checks, foreign.ioc, rounds),
+                                        asio::use_future));
     }
     std::thread second([&] { ioc.run(); });
     ioc.run();

@@ -252,3 +252,49 @@ BOOST_AUTO_TEST_CASE(chains_on_a_thread_pool_return_every_frame) {
     BOOST_TEST(s.allocations > 0u);
     BOOST_TEST(s.outstanding == 0u);
 }
+
+namespace {
+struct sentinel {
+    std::atomic<int>* destroyed;
+    ~sentinel() { ++*destroyed; }
+};
+} // namespace
+
+BOOST_AUTO_TEST_CASE(destroying_the_context_destroys_suspended_chains) {
+    affine::frame_pool frames;
+    std::atomic<int> destroyed{0};
+    std::atomic<int> completed{0};
+    auto waiting_chain = [&]() -> task<void> {
+        sentinel s{&destroyed};
+        bool aborted = false;
+        co_await nested_wait(aborted, 3); // a timer an hour away, three tasks deep
+    };
+    {
+        asio::io_context ioc;
+        auto ex = affine::with_allocator(ioc.get_executor(), frames);
+        for (int i = 0; i < 10; ++i)
+            affine::co_spawn(ex, waiting_chain, [&](std::exception_ptr) { ++completed; });
+        ioc.poll();                 // all ten are now suspended on their timers
+        for (int i = 0; i < 5; ++i) // and five whose start is still queued
+            affine::co_spawn(ex, waiting_chain, [&](std::exception_ptr) { ++completed; });
+        BOOST_TEST(frames.statistics().outstanding > 0u);
+    } // ~io_context destroys the pending operations, and with them the chains
+    BOOST_TEST(destroyed == 10);
+    BOOST_TEST(completed == 0); // as with asio::awaitable: handlers are not invoked
+    BOOST_TEST(frames.statistics().outstanding == 0u);
+
+    {
+        asio::thread_pool pool(2);
+        auto ex = affine::with_allocator(asio::make_strand(pool), frames);
+        for (int i = 0; i < 10; ++i)
+            affine::co_spawn(ex, waiting_chain, [&](std::exception_ptr) { ++completed; });
+        while (destroyed < 10 && frames.statistics().outstanding < 10 * 5u)
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        pool.stop();
+        pool.join();
+    }
+    BOOST_TEST(destroyed == 20);
+    BOOST_TEST(completed == 0);
+    BOOST_TEST(frames.statistics().outstanding == 0u);
+}

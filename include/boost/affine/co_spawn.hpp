@@ -79,7 +79,9 @@ public:
         template <class F>
         promise_type(spawn_args<Executor>& a, Handler& h, F&) noexcept
             : env_(*a.ex_, a.alloc_, asio::get_associated_cancellation_slot(h))
-            , handler_(&h) {}
+            , handler_(&h) {
+            env_.set_root(std::coroutine_handle<promise_type>::from_promise(*this));
+        }
 
         spawn_root get_return_object() noexcept {
             return spawn_root(std::coroutine_handle<promise_type>::from_promise(*this));
@@ -135,8 +137,9 @@ public:
             if (slot.is_connected())
                 slot.clear();
             // The chain is gone: nothing current on this thread belongs to it.
-            detail::current_environment_ = nullptr;
-            detail::current_frame_allocator_ = nullptr;
+            detail::thread_state& state = detail::this_thread_state();
+            state.environment = nullptr;
+            state.allocator = nullptr;
             auto ex = asio::get_associated_executor(handler, home);
             asio::dispatch(ex, asio::append(std::move(handler), ep, std::forward<Vs>(vs)...));
         }
@@ -156,9 +159,10 @@ public:
     // Posts the first resumption to the home executor: the chain never starts
     // inside co_spawn.
     void start() {
-        auto h = h_;
+        // If posting fails, the posted handler is destroyed unused, which
+        // destroys the root, and the exception leaves co_spawn.
+        auto h = std::exchange(h_, {});
         h.promise().env().post(h);
-        h_ = {};
     }
 
 private:

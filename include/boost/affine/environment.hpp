@@ -16,6 +16,7 @@
 #include <boost/asio/execution_context.hpp>
 
 #include <coroutine>
+#include <utility>
 
 namespace boost::affine {
 
@@ -25,7 +26,9 @@ namespace detail {
 
 // The chain running on this thread, if any: set while a chain's coroutine runs
 // (re-established on every resume, restored after).
-inline constinit thread_local environment* current_environment_ = nullptr;
+inline environment* current_environment() noexcept {
+    return static_cast<environment*>(this_thread_state().environment);
+}
 
 // A function posted to a home executor through the environment: what Asio
 // gives our handlers' executor is type-erased into one of these, allocated
@@ -62,7 +65,7 @@ public:
         @throws std::bad_alloc if posting fails to allocate.
     */
     void operator()(std::coroutine_handle<> h) {
-        if (detail::current_environment_ == this) {
+        if (detail::current_environment() == this) {
             h.resume();
         } else if (running_in_this_thread()) {
             scope s(*this);
@@ -77,7 +80,7 @@ public:
         `operator()` does and returns `std::noop_coroutine()`.
     */
     std::coroutine_handle<> dispatch(std::coroutine_handle<> h) {
-        if (detail::current_environment_ == this)
+        if (detail::current_environment() == this)
             return h;
         (*this)(h);
         return std::noop_coroutine();
@@ -116,22 +119,24 @@ public:
     /** The environment of the chain running on the calling thread, or null.
         @par Complexity Constant: one thread-local read.
     */
-    static environment* current() noexcept { return detail::current_environment_; }
+    static environment* current() noexcept { return detail::current_environment(); }
 
     /** Makes this environment (and its frame allocator) current on this thread
         for a scope: what every resumption of the chain does.
     */
     class scope {
     public:
-        explicit scope(environment& e) noexcept
-            : prev_env_(detail::current_environment_)
-            , prev_alloc_(detail::current_frame_allocator_) {
-            detail::current_environment_ = &e;
-            detail::current_frame_allocator_ = &e.allocator_;
+        explicit scope(environment& e) noexcept {
+            detail::thread_state& state = detail::this_thread_state();
+            prev_env_ = static_cast<environment*>(state.environment);
+            prev_alloc_ = state.allocator;
+            state.environment = &e;
+            state.allocator = &e.allocator_;
         }
         ~scope() {
-            detail::current_environment_ = prev_env_;
-            detail::current_frame_allocator_ = prev_alloc_;
+            detail::thread_state& state = detail::this_thread_state();
+            state.environment = prev_env_;
+            state.allocator = prev_alloc_;
         }
         scope(scope const&) = delete;
         scope& operator=(scope const&) = delete;
@@ -143,6 +148,18 @@ public:
 
     /// Posts a type-erased function (internal: the handlers' executor uses it).
     void post_function(detail::posted_function* f) { do_post_function(f); }
+
+    /** Destroys the whole chain: what happens when Asio destroys the handler of
+        a pending operation without invoking it (its execution context was
+        destroyed, or shut down, with the operation in flight). Every frame is
+        freed and every local destroyed, as with `asio::awaitable`; the
+        completion handler of `co_spawn` is destroyed without being invoked.
+        Calling it again, or once the chain has completed, does nothing.
+    */
+    void abandon() noexcept {
+        if (std::coroutine_handle<> root = std::exchange(root_, {}))
+            root.destroy(); // destroys *this too
+    }
 
 protected:
     environment(asio::any_io_executor ex, any_frame_allocator alloc,
@@ -159,10 +176,14 @@ protected:
 
     void reset_cancellation_state(asio::cancellation_state s) noexcept { cancellation_state_ = s; }
 
+    // The root coroutine, which owns this environment.
+    void set_root(std::coroutine_handle<> root) noexcept { root_ = root; }
+
 private:
     asio::any_io_executor executor_;
     any_frame_allocator allocator_;
     asio::cancellation_state cancellation_state_;
+    std::coroutine_handle<> root_;
     bool throw_if_cancelled_ = true;
 };
 

@@ -12,6 +12,7 @@
 #include <boost/affine/frame_pool.hpp>
 
 #include <boost/assert.hpp>
+#include <boost/config.hpp>
 #include <boost/container/pmr/memory_resource.hpp>
 
 #include <cstddef>
@@ -235,12 +236,28 @@ struct frame_header {
 };
 static_assert(sizeof(frame_header) == 16);
 
-// The allocator of the chain running on this thread; null outside a chain.
-inline constinit thread_local any_frame_allocator const* current_frame_allocator_ = nullptr;
+// What the library keeps per thread.
+struct thread_state {
+    // The allocator of the chain running on this thread; null outside a chain.
+    any_frame_allocator const* allocator = nullptr;
+    // The last frame handed out on this thread, so a promise can tell whether
+    // its own frame came from operator new (P2477's elided(), in the library).
+    void* last_frame = nullptr;
+    // The environment of the chain running on this thread (environment.hpp).
+    void* environment = nullptr;
+};
 
-// The last frame handed out on this thread, so a promise can tell whether its
-// own frame came from operator new (P2477's elided(), done in the library).
-inline constinit thread_local void* last_allocated_frame_ = nullptr;
+// The only way to the thread state. It is called from coroutine bodies, which
+// may resume on another thread, and a compiler that inlines a thread_local
+// access there may keep the variable's address across the suspension (clang
+// 16 does: ThreadSanitizer saw two threads write one "thread-local"). Out of
+// line, and with a barrier so that two calls are never merged, every access
+// finds the state of the thread it runs on.
+BOOST_NOINLINE inline thread_state& this_thread_state() noexcept {
+    static constinit thread_local thread_state state;
+    __asm__ __volatile__("" ::: "memory");
+    return state;
+}
 
 inline void* allocate_frame(std::size_t n, any_frame_allocator a) {
     void* raw = a.allocate(n + sizeof(frame_header));
@@ -248,12 +265,12 @@ inline void* allocate_frame(std::size_t n, any_frame_allocator a) {
                      "boost::affine: frame allocators must return 16-byte aligned storage");
     ::new (raw) frame_header{a};
     void* frame = static_cast<frame_header*>(raw) + 1;
-    last_allocated_frame_ = frame;
+    this_thread_state().last_frame = frame;
     return frame;
 }
 
 inline void* allocate_frame(std::size_t n) {
-    any_frame_allocator const* cur = current_frame_allocator_;
+    any_frame_allocator const* cur = this_thread_state().allocator;
     return allocate_frame(n, cur ? *cur : any_frame_allocator());
 }
 
@@ -266,8 +283,9 @@ inline void deallocate_frame(void* frame, std::size_t n) noexcept {
 // True if `frame` is the frame most recently returned by allocate_frame on this
 // thread; consumes the record.
 inline bool take_frame_allocated(void* frame) noexcept {
-    bool allocated = last_allocated_frame_ == frame;
-    last_allocated_frame_ = nullptr;
+    thread_state& state = this_thread_state();
+    bool allocated = state.last_frame == frame;
+    state.last_frame = nullptr;
     return allocated;
 }
 
@@ -275,10 +293,10 @@ inline bool take_frame_allocated(void* frame) noexcept {
 class frame_allocator_scope {
 public:
     explicit frame_allocator_scope(any_frame_allocator const* a) noexcept
-        : prev_(current_frame_allocator_) {
-        current_frame_allocator_ = a;
+        : prev_(this_thread_state().allocator) {
+        this_thread_state().allocator = a;
     }
-    ~frame_allocator_scope() { current_frame_allocator_ = prev_; }
+    ~frame_allocator_scope() { this_thread_state().allocator = prev_; }
     frame_allocator_scope(frame_allocator_scope const&) = delete;
     frame_allocator_scope& operator=(frame_allocator_scope const&) = delete;
 

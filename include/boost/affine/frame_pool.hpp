@@ -132,7 +132,10 @@ public:
 
         @throws std::bad_alloc if upstream cannot provide memory.
     */
-    [[nodiscard]] BOOST_FORCEINLINE void* allocate(std::size_t n) { return core_.allocate(n); }
+    // Out of line on purpose: it is called from coroutine bodies, which may
+    // resume on another thread, and an inlined thread_local access there may
+    // keep the address of the previous thread's cache (clang 16 does).
+    [[nodiscard]] BOOST_NOINLINE void* allocate(std::size_t n) { return core_.allocate(n); }
 
     /** Give back storage obtained from `allocate(n)`.
 
@@ -146,7 +149,7 @@ public:
         @param p The storage; `allocate(n)` of this pool returned it.
         @param n The same size as passed to `allocate`.
     */
-    BOOST_FORCEINLINE void deallocate(void* p, std::size_t n) noexcept { core_.deallocate(p, n); }
+    BOOST_NOINLINE void deallocate(void* p, std::size_t n) noexcept { core_.deallocate(p, n); }
 
     /** Return the pool's counters.
 

@@ -169,8 +169,13 @@ public:
 
         @return `false` if it completed inside its initiation.
         @throws Whatever the initiation throws; `std::logic_error` if awaited twice.
+
+        Out of line on purpose: the initiation runs Asio code that reads
+        thread-locals, and inlined into a coroutine body that resumes on
+        several threads, clang 16 was seen (by ThreadSanitizer) to use another
+        thread's.
     */
-    bool await_suspend(std::coroutine_handle<> h, environment& env) {
+    BOOST_NOINLINE bool await_suspend(std::coroutine_handle<> h, environment& env) {
         if (phase_ != phase::idle)
             detail::report_misuse("boost::affine: an async_op is awaited once");
         h_ = h;
@@ -262,7 +267,7 @@ private:
     any_frame_allocator env_or_current_allocator() const noexcept {
         if (env_)
             return env_->get_frame_allocator();
-        any_frame_allocator const* cur = detail::current_frame_allocator_;
+        any_frame_allocator const* cur = detail::this_thread_state().allocator;
         return cur ? *cur : any_frame_allocator();
     }
 
@@ -337,6 +342,16 @@ public:
     affine_handler(affine_handler&& o) noexcept
         : op_(std::exchange(o.op_, nullptr)) {}
     affine_handler& operator=(affine_handler&&) = delete;
+
+    // Destroyed without being invoked while the operation is pending: Asio is
+    // discarding it (its context is going away), so the chain goes too. While
+    // the operation is still starting, the initiation failed and its exception
+    // reaches the awaiting coroutine instead.
+    ~affine_handler() {
+        if (op_ && op_->phase_.load(std::memory_order_acquire) ==
+                       async_op<void(Args...)>::phase::suspended)
+            op_->env_->abandon();
+    }
 
     using executor_type = handler_executor;
     executor_type get_executor() const noexcept { return handler_executor(*op_->env_); }

@@ -57,9 +57,21 @@ bool running_in_this_thread(Executor const& ex) noexcept {
 
 // Resumes a coroutine on the home executor; its storage comes from the chain's
 // frame allocator.
-struct resume_handler {
-    environment* env_;
-    std::coroutine_handle<> h_;
+// Destroyed without being invoked (its context went away with it queued), it
+// destroys the chain rather than leak it.
+class resume_handler {
+public:
+    resume_handler(environment* e, std::coroutine_handle<> h) noexcept
+        : env_(e)
+        , h_(h) {}
+    resume_handler(resume_handler&& o) noexcept
+        : env_(o.env_)
+        , h_(std::exchange(o.h_, {})) {}
+    resume_handler& operator=(resume_handler&&) = delete;
+    ~resume_handler() {
+        if (h_)
+            env_->abandon();
+    }
 
     using allocator_type = frame_std_allocator<void>;
     allocator_type get_allocator() const noexcept {
@@ -68,8 +80,12 @@ struct resume_handler {
 
     void operator()() {
         environment::scope s(*env_);
-        h_.resume();
+        std::exchange(h_, {}).resume();
     }
+
+private:
+    environment* env_;
+    std::coroutine_handle<> h_;
 };
 
 // Runs (or discards) a type-erased function on the home executor.
@@ -137,12 +153,14 @@ public:
 
     Executor const& executor() const noexcept { return ex_; }
 
+    using environment::set_root;
+
 private:
     bool do_running_in_this_thread() const noexcept override {
         return detail::running_in_this_thread(ex_);
     }
 
-    void do_post(std::coroutine_handle<> h) override { post_handler(resume_handler{this, h}); }
+    void do_post(std::coroutine_handle<> h) override { post_handler(resume_handler(this, h)); }
 
     void do_post_function(posted_function* f) override { post_handler(function_handler(this, f)); }
 
@@ -200,7 +218,7 @@ public:
 
     template <class F>
     void execute(F&& f) const {
-        if (!never_ && (current_environment_ == env_ || env_->running_in_this_thread())) {
+        if (!never_ && (current_environment() == env_ || env_->running_in_this_thread())) {
             environment::scope s(*env_);
             std::decay_t<F> tmp(std::forward<F>(f));
             tmp();
