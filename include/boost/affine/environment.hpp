@@ -112,9 +112,6 @@ public:
     /// The slot that operations of this chain attach their cancellation to.
     asio::cancellation_slot cancellation_slot() noexcept { return cancellation_state_.slot(); }
 
-    /// Whether a `co_await` in a cancelled chain throws `operation_aborted`.
-    bool throw_if_cancelled() const noexcept { return throw_if_cancelled_; }
-    void throw_if_cancelled(bool value) noexcept { throw_if_cancelled_ = value; }
 
     /** The environment of the chain running on the calling thread, or null.
         @par Complexity Constant: one thread-local read.
@@ -174,8 +171,6 @@ protected:
     virtual void do_post(std::coroutine_handle<> h) = 0;
     virtual void do_post_function(detail::posted_function* f) = 0;
 
-    void reset_cancellation_state(asio::cancellation_state s) noexcept { cancellation_state_ = s; }
-
     // The root coroutine, which owns this environment.
     void set_root(std::coroutine_handle<> root) noexcept { root_ = root; }
 
@@ -184,7 +179,6 @@ private:
     any_frame_allocator allocator_;
     asio::cancellation_state cancellation_state_;
     std::coroutine_handle<> root_;
-    bool throw_if_cancelled_ = true;
 };
 
 } // namespace boost::affine
