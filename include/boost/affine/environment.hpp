@@ -37,6 +37,12 @@ struct posted_function {
     void (*invoke_)(posted_function*, bool run) = nullptr;
 };
 
+// The library's handlers reach the environment's internals through this.
+struct environment_access {
+    static void post_function(environment& e, posted_function* f);
+    static void abandon(environment& e) noexcept;
+};
+
 } // namespace detail
 
 /** The environment of a chain of tasks: its home executor, frame allocator and
@@ -112,7 +118,6 @@ public:
     /// The slot that operations of this chain attach their cancellation to.
     asio::cancellation_slot cancellation_slot() noexcept { return cancellation_state_.slot(); }
 
-
     /** The environment of the chain running on the calling thread, or null.
         @par Complexity Constant: one thread-local read.
     */
@@ -143,21 +148,6 @@ public:
         any_frame_allocator const* prev_alloc_;
     };
 
-    /// Posts a type-erased function (internal: the handlers' executor uses it).
-    void post_function(detail::posted_function* f) { do_post_function(f); }
-
-    /** Destroys the whole chain: what happens when Asio destroys the handler of
-        a pending operation without invoking it (its execution context was
-        destroyed, or shut down, with the operation in flight). Every frame is
-        freed and every local destroyed, as with `asio::awaitable`; the
-        completion handler of `co_spawn` is destroyed without being invoked.
-        Calling it again, or once the chain has completed, does nothing.
-    */
-    void abandon() noexcept {
-        if (std::coroutine_handle<> root = std::exchange(root_, {}))
-            root.destroy(); // destroys *this too
-    }
-
 protected:
     environment(asio::any_io_executor ex, any_frame_allocator alloc,
                 asio::cancellation_slot parent) noexcept
@@ -175,11 +165,33 @@ protected:
     void set_root(std::coroutine_handle<> root) noexcept { root_ = root; }
 
 private:
+    friend struct detail::environment_access;
+
+    // Destroys the whole chain: what happens when Asio destroys the handler of
+    // a pending operation without invoking it (its execution context was
+    // destroyed, or shut down, with the operation in flight). Every frame is
+    // freed and every local destroyed, as with asio::awaitable; co_spawn's
+    // completion handler is destroyed without being invoked. This destroys
+    // *this: the library calls it once, from the chain's only pending handler.
+    void abandon() noexcept {
+        if (std::coroutine_handle<> root = std::exchange(root_, {}))
+            root.destroy();
+    }
+
     asio::any_io_executor executor_;
     any_frame_allocator allocator_;
     asio::cancellation_state cancellation_state_;
     std::coroutine_handle<> root_;
 };
+
+namespace detail {
+inline void environment_access::post_function(environment& e, posted_function* f) {
+    e.do_post_function(f);
+}
+inline void environment_access::abandon(environment& e) noexcept {
+    e.abandon();
+}
+} // namespace detail
 
 } // namespace boost::affine
 

@@ -350,7 +350,7 @@ public:
     ~affine_handler() {
         if (op_ && op_->phase_.load(std::memory_order_acquire) ==
                        async_op<void(Args...)>::phase::suspended)
-            op_->env_->abandon();
+            detail::environment_access::abandon(*op_->env_);
     }
 
     using executor_type = handler_executor;

@@ -70,7 +70,7 @@ public:
     resume_handler& operator=(resume_handler&&) = delete;
     ~resume_handler() {
         if (h_)
-            env_->abandon();
+            environment_access::abandon(*env_);
     }
 
     using allocator_type = frame_std_allocator<void>;
@@ -234,7 +234,7 @@ public:
             a.deallocate(p, sizeof(node));
             throw;
         }
-        env_->post_function(n);
+        environment_access::post_function(*env_, n);
     }
 
     environment& env() const noexcept { return *env_; }
