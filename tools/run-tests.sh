@@ -16,6 +16,8 @@
 #   b2        b2 toolset=gcc test               (the Jamfile, built by b2)
 #   consumer  cmake --install + find_package consumer, and an
 #             add_subdirectory consumer
+#   docs      tools/build-docs.sh (AsciiDoc, warnings fail) and
+#             tools/check-doc-snippets.sh (every doc snippet compiled and run)
 #
 # BOOST_AFFINE_STAGES="gcc clang" runs a subset (default: all, in the order
 # above). BOOST_AFFINE_JOBS sets the parallelism (default 2).
@@ -33,7 +35,7 @@ cd "$root"
 
 "$root/tools/install-deps.sh"
 
-all_stages="gcc clang asan tsan b2 consumer"
+all_stages="gcc clang asan tsan b2 consumer docs"
 stages="${BOOST_AFFINE_STAGES:-$all_stages}"
 jobs="${BOOST_AFFINE_JOBS:-2}"
 build="$root/build"
@@ -206,6 +208,26 @@ stage_b2() {
         note b2 PASS "$passed" 0 $((SECONDS - start))
     else
         note b2 FAIL "$passed" "$failed" $((SECONDS - start)) "b2 exit $rc"
+    fi
+}
+
+stage_docs() {
+    local start=$SECONDS
+    local passed=0 failed=0
+    banner "docs: AsciiDoc build (no warnings) and compiled snippets"
+    local step
+    for step in build-docs check-doc-snippets; do
+        if "$root/tools/$step.sh" > "$logs/docs.$step.log" 2>&1; then
+            passed=$((passed + 1))
+        else
+            failed=$((failed + 1))
+            tail -n 30 "$logs/docs.$step.log"
+        fi
+    done
+    if [[ $failed -eq 0 ]]; then
+        note docs PASS "$passed" 0 $((SECONDS - start))
+    else
+        note docs FAIL "$passed" "$failed" $((SECONDS - start))
     fi
 }
 
