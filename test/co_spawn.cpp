@@ -14,6 +14,7 @@
 
 #include "test_helpers.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
@@ -297,4 +298,88 @@ BOOST_AUTO_TEST_CASE(destroying_the_context_destroys_suspended_chains) {
     BOOST_TEST(destroyed == 20);
     BOOST_TEST(completed == 0);
     BOOST_TEST(frames.statistics().outstanding == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_co_await_in_a_cancelled_chain_throws_unless_told_not_to) {
+    // As asio::awaitable: the chain's state records the cancellation (here
+    // emitted from inside the chain, with no cancellable operation pending),
+    // and the next co_await throws before starting what it awaits.
+    for (bool throw_if_cancelled : {true, false}) {
+        asio::io_context ioc;
+        asio::cancellation_signal signal;
+        int awaits = 0;
+        bool saw_cancelled = false;
+        std::exception_ptr error;
+        affine::co_spawn(
+            ioc,
+            [&]() -> task<void> {
+                BOOST_TEST(co_await asio::this_coro::throw_if_cancelled()); // the default
+                co_await asio::this_coro::throw_if_cancelled(throw_if_cancelled);
+                BOOST_TEST(co_await asio::this_coro::throw_if_cancelled() == throw_if_cancelled);
+                auto ex = co_await asio::this_coro::executor;
+                for (;;) {
+                    if (awaits == 3)
+                        signal.emit(asio::cancellation_type::terminal);
+                    co_await asio::post(ex, use_affine);
+                    ++awaits;
+                    auto state = co_await asio::this_coro::cancellation_state;
+                    if (state.cancelled() != asio::cancellation_type::none) {
+                        saw_cancelled = true;
+                        if (awaits > 10)
+                            co_return;
+                    }
+                }
+            },
+            asio::bind_cancellation_slot(signal.slot(), [&](std::exception_ptr e) { error = e; }));
+        ioc.run();
+        if (throw_if_cancelled) {
+            BOOST_TEST(awaits == 3); // the co_await after the emission threw
+            BOOST_REQUIRE(error);
+            try {
+                std::rethrow_exception(error);
+            } catch (boost::system::system_error const& e) {
+                BOOST_TEST(e.code() == asio::error::operation_aborted);
+            }
+        } else {
+            BOOST_TEST(!error);
+            BOOST_TEST(saw_cancelled);
+            BOOST_TEST(awaits == 11);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(cancellation_filters_decide_what_passes) {
+    // Emits partial cancellation at a timer wait an hour long; reports whether
+    // the wait was aborted. `reset` chooses the chain's filters first.
+    auto partial_aborts = [](auto reset) {
+        asio::io_context ioc;
+        asio::cancellation_signal signal;
+        bool aborted = false;
+        affine::co_spawn(
+            ioc,
+            [&]() -> task<void> {
+                co_await reset();
+                auto ex = co_await asio::this_coro::executor;
+                asio::steady_timer t(ex, std::chrono::hours(1));
+                asio::steady_timer stop(ex, std::chrono::milliseconds(20));
+                stop.async_wait([&](auto) { t.cancel(); }); // ends the test either way
+                asio::post(ex, [&] { signal.emit(asio::cancellation_type::partial); });
+                auto [ec] = co_await t.async_wait(asio::as_tuple(use_affine));
+                asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
+                aborted = ec == asio::error::operation_aborted &&
+                          state.cancelled() != asio::cancellation_type::none;
+            },
+            asio::bind_cancellation_slot(signal.slot(), asio::detached));
+        ioc.run();
+        return aborted;
+    };
+    // The default filter lets terminal cancellation through, not partial.
+    BOOST_TEST(!partial_aborts([] { return asio::this_coro::reset_cancellation_state(); }));
+    BOOST_TEST(partial_aborts([] {
+        return asio::this_coro::reset_cancellation_state(asio::enable_partial_cancellation());
+    }));
+    BOOST_TEST(partial_aborts([] {
+        return asio::this_coro::reset_cancellation_state(asio::enable_partial_cancellation(),
+                                                         asio::enable_terminal_cancellation());
+    }));
 }

@@ -118,6 +118,22 @@ public:
     /// The slot that operations of this chain attach their cancellation to.
     asio::cancellation_slot cancellation_slot() noexcept { return cancellation_state_.slot(); }
 
+    /** Replaces the chain's cancellation state with a new one attached to the
+        slot of `co_spawn`'s completion handler, with the given filters (none:
+        terminal cancellation only), as `this_coro::reset_cancellation_state`.
+    */
+    template <class... Filters>
+    void reset_cancellation_state(Filters&&... filters) {
+        cancellation_state_ =
+            asio::cancellation_state(parent_slot_, std::forward<Filters>(filters)...);
+    }
+
+    /** Whether a `co_await` in a cancelled chain throws `operation_aborted`
+        before starting what it awaits (`true` by default, as in Asio).
+    */
+    bool throw_if_cancelled() const noexcept { return throw_if_cancelled_; }
+    void throw_if_cancelled(bool value) noexcept { throw_if_cancelled_ = value; }
+
     /** The environment of the chain running on the calling thread, or null.
         @par Complexity Constant: one thread-local read.
     */
@@ -153,6 +169,7 @@ protected:
                 asio::cancellation_slot parent) noexcept
         : executor_(std::move(ex))
         , allocator_(alloc)
+        , parent_slot_(parent)
         , cancellation_state_(parent) {}
 
     ~environment() = default;
@@ -180,8 +197,10 @@ private:
 
     asio::any_io_executor executor_;
     any_frame_allocator allocator_;
+    asio::cancellation_slot parent_slot_;
     asio::cancellation_state cancellation_state_;
     std::coroutine_handle<> root_;
+    bool throw_if_cancelled_ = true;
 };
 
 namespace detail {

@@ -15,7 +15,10 @@
 #include <boost/affine/use_affine.hpp>
 
 #include <boost/asio/deferred.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/system/system_error.hpp>
+#include <boost/throw_exception.hpp>
 
 #include <coroutine>
 #include <type_traits>
@@ -35,6 +38,20 @@ struct ready_awaiter {
 template <class>
 inline constexpr bool always_false_v = false;
 
+template <class T>
+struct is_reset_cancellation_state_1 : std::false_type {};
+template <class F>
+struct is_reset_cancellation_state_1<asio::this_coro::reset_cancellation_state_1_t<F>>
+    : std::true_type {};
+template <class T>
+struct is_reset_cancellation_state_2 : std::false_type {};
+template <class I, class O>
+struct is_reset_cancellation_state_2<asio::this_coro::reset_cancellation_state_2_t<I, O>>
+    : std::true_type {};
+
+template <bool Strict, class A>
+decltype(auto) transform_operand(environment& env, A&& a);
+
 // The tiered policy of seed 003, for tasks and the chain's root. `Strict`
 // rejects what would need a trampoline.
 template <bool Strict, class A>
@@ -44,7 +61,36 @@ decltype(auto) transform_awaitable(environment& env, A&& a) {
         return ready_awaiter<asio::any_io_executor>{env.get_executor()};
     } else if constexpr (std::is_same_v<D, asio::this_coro::cancellation_state_t>) {
         return ready_awaiter<asio::cancellation_state>{env.cancellation_state()};
-    } else if constexpr (asio::is_deferred<D>::value) {
+    } else if constexpr (std::is_same_v<D, asio::this_coro::reset_cancellation_state_0_t>) {
+        env.reset_cancellation_state();
+        return std::suspend_never{};
+    } else if constexpr (is_reset_cancellation_state_1<D>::value) {
+        env.reset_cancellation_state(std::forward<A>(a).filter);
+        return std::suspend_never{};
+    } else if constexpr (is_reset_cancellation_state_2<D>::value) {
+        env.reset_cancellation_state(std::forward<A>(a).in_filter, std::forward<A>(a).out_filter);
+        return std::suspend_never{};
+    } else if constexpr (std::is_same_v<D, asio::this_coro::throw_if_cancelled_0_t>) {
+        return ready_awaiter<bool>{env.throw_if_cancelled()};
+    } else if constexpr (std::is_same_v<D, asio::this_coro::throw_if_cancelled_1_t>) {
+        env.throw_if_cancelled(a.value);
+        return std::suspend_never{};
+    } else {
+        // As asio::awaitable: in a cancelled chain, a co_await throws before
+        // starting what it awaits (unless this_coro::throw_if_cancelled(false)).
+        if (env.throw_if_cancelled() &&
+            env.cancellation_state().cancelled() != asio::cancellation_type::none)
+            boost::throw_exception(
+                system::system_error(asio::error::operation_aborted, "co_await"));
+        return transform_operand<Strict>(env, std::forward<A>(a));
+    }
+}
+
+// The tiers proper: what a co_await of an awaitable becomes.
+template <bool Strict, class A>
+decltype(auto) transform_operand(environment& env, A&& a) {
+    using D = std::remove_cvref_t<A>;
+    if constexpr (asio::is_deferred<D>::value) {
         // Deferred operations complete with use_affine: no allocation either.
         return std::forward<A>(a)(use_affine);
     } else if constexpr (affine_awaitable<D, environment>) {
