@@ -14,7 +14,13 @@
 
 #include "test_helpers.hpp"
 
+#include <boost/asio/append.hpp>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_allocator.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/consign.hpp>
+#include <boost/asio/experimental/as_single.hpp>
+#include <boost/asio/prepend.hpp>
 #include <boost/asio/associated_allocator.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
@@ -29,7 +35,9 @@
 #define BOOST_TEST_MODULE use_affine
 #include <boost/test/unit_test.hpp>
 
+#include <array>
 #include <chrono>
+#include <memory>
 #include <exception>
 #include <stdexcept>
 #include <string>
@@ -333,4 +341,74 @@ BOOST_AUTO_TEST_CASE(large_initiations_use_the_chain_allocator) {
         [](std::exception_ptr e) { BOOST_TEST(!e); });
     ioc.run();
     BOOST_TEST(counter.live == 0);
+}
+
+BOOST_AUTO_TEST_CASE(every_asio_adapter_composes_with_use_affine) {
+    asio::io_context ioc;
+    asio::io_context other; // an executor elsewhere, for bind_executor
+    auto other_work = asio::make_work_guard(other);
+    std::thread other_thread([&] { other.run(); });
+    bool done = false;
+    affine::co_spawn(
+        ioc,
+        [&]() -> task<void> {
+            auto ex = co_await asio::this_coro::executor;
+            auto on_home = [&] { return ioc.get_executor().running_in_this_thread(); };
+            asio::steady_timer t(ex);
+
+            // bind_executor: the completion runs on `other`, the task resumes home.
+            t.expires_after(std::chrono::milliseconds(1));
+            co_await t.async_wait(asio::bind_executor(other.get_executor(), use_affine));
+            BOOST_TEST(on_home());
+
+            // bind_allocator: Asio's storage from the bound allocator instead.
+            test::counting_allocator counter;
+            t.expires_after(std::chrono::milliseconds(1));
+            co_await t.async_wait(asio::bind_allocator(
+                affine::frame_std_allocator<void>(affine::any_frame_allocator(counter)),
+                use_affine));
+            BOOST_TEST(counter.allocations >= 1);
+            BOOST_TEST(counter.live == 0);
+
+            // append and prepend add completion values
+            t.expires_after(std::chrono::milliseconds(1));
+            int appended = co_await t.async_wait(asio::append(use_affine, 42));
+            BOOST_TEST(appended == 42);
+            t.expires_after(std::chrono::milliseconds(1));
+            auto [first, ec] = co_await t.async_wait(asio::prepend(use_affine, 7));
+            BOOST_TEST(first == 7);
+            BOOST_TEST(!ec);
+
+            // consign keeps its values alive while the operation is pending,
+            // and releases them once it has completed
+            auto kept = std::make_shared<int>(1);
+            std::weak_ptr<int> watch = kept;
+            bool alive_while_pending = false;
+            asio::post(ex, [&] { alive_while_pending = !watch.expired(); });
+            t.expires_after(std::chrono::milliseconds(5));
+            co_await t.async_wait(asio::consign(use_affine, std::move(kept)));
+            co_await asio::post(ex, use_affine); // the completion has unwound
+            BOOST_TEST(alive_while_pending);
+            BOOST_TEST(watch.expired());
+
+            // experimental::as_single: one tuple of the completion values
+            t.expires_after(std::chrono::milliseconds(1));
+            auto single = co_await complete_inline<void(error_code, int)>(error_code(), 5)(
+                asio::experimental::as_single(use_affine));
+            BOOST_TEST(std::get<1>(single) == 5);
+
+            // an adapter as the default token of an I/O object
+            using tuple_timer =
+                asio::as_tuple_t<affine::use_affine_t<>>::as_default_on_t<asio::steady_timer>;
+            tuple_timer tt(ex, std::chrono::milliseconds(1));
+            auto [ec2] = co_await tt.async_wait();
+            BOOST_TEST(!ec2);
+            BOOST_TEST(on_home());
+            done = true;
+        },
+        [](std::exception_ptr e) { BOOST_TEST(!e); });
+    ioc.run();
+    other_work.reset();
+    other_thread.join();
+    BOOST_TEST(done);
 }
