@@ -70,16 +70,7 @@ public:
 
         @throws std::bad_alloc if posting fails to allocate.
     */
-    void operator()(std::coroutine_handle<> h) {
-        if (detail::current_environment() == this) {
-            h.resume();
-        } else if (running_in_this_thread()) {
-            scope s(*this);
-            h.resume();
-        } else {
-            post(h);
-        }
-    }
+    void operator()(std::coroutine_handle<> h) { dispatch(h).resume(); }
 
     /** Symmetric form: returns `h` if this thread is running this chain (the
         caller resumes it by symmetric transfer), otherwise resumes `h` as
@@ -88,7 +79,12 @@ public:
     std::coroutine_handle<> dispatch(std::coroutine_handle<> h) {
         if (detail::current_environment() == this)
             return h;
-        (*this)(h);
+        if (running_in_this_thread()) {
+            scope s(*this);
+            h.resume();
+        } else {
+            post(h);
+        }
         return std::noop_coroutine();
     }
 
@@ -135,7 +131,8 @@ public:
     void throw_if_cancelled(bool value) noexcept { throw_if_cancelled_ = value; }
 
     /** The environment of the chain running on the calling thread, or null.
-        @par Complexity Constant: one thread-local read.
+        @par Complexity Constant: one out-of-line call that reads the thread's
+        state (out of line so that coroutine bodies never cache it).
     */
     static environment* current() noexcept { return detail::current_environment(); }
 

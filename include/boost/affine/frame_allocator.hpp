@@ -19,6 +19,7 @@
 #include <cstring>
 #include <memory>
 #include <type_traits>
+#include <utility>
 
 namespace boost::affine {
 
@@ -269,9 +270,14 @@ inline void* allocate_frame(std::size_t n, any_frame_allocator a) {
     return frame;
 }
 
-inline void* allocate_frame(std::size_t n) {
+// The allocator of the chain running on this thread, else the default.
+inline any_frame_allocator current_frame_allocator() noexcept {
     any_frame_allocator const* cur = this_thread_state().allocator;
-    return allocate_frame(n, cur ? *cur : any_frame_allocator());
+    return cur ? *cur : any_frame_allocator();
+}
+
+inline void* allocate_frame(std::size_t n) {
+    return allocate_frame(n, current_frame_allocator());
 }
 
 inline void deallocate_frame(void* frame, std::size_t n) noexcept {
@@ -293,9 +299,7 @@ inline bool take_frame_allocated(void* frame) noexcept {
 class frame_allocator_scope {
 public:
     explicit frame_allocator_scope(any_frame_allocator const* a) noexcept
-        : prev_(this_thread_state().allocator) {
-        this_thread_state().allocator = a;
-    }
+        : prev_(std::exchange(this_thread_state().allocator, a)) {}
     ~frame_allocator_scope() { this_thread_state().allocator = prev_; }
     frame_allocator_scope(frame_allocator_scope const&) = delete;
     frame_allocator_scope& operator=(frame_allocator_scope const&) = delete;

@@ -265,10 +265,7 @@ private:
     static constexpr vtable vtable_for{&start_stored<Stored>, &destroy_stored<Stored>};
 
     any_frame_allocator env_or_current_allocator() const noexcept {
-        if (env_)
-            return env_->get_frame_allocator();
-        any_frame_allocator const* cur = detail::this_thread_state().allocator;
-        return cur ? *cur : any_frame_allocator();
+        return env_ ? env_->get_frame_allocator() : detail::current_frame_allocator();
     }
 
     template <class Initiation, class... InitArgs>
