@@ -35,6 +35,7 @@
 #include <execinfo.h>
 #include <future>
 #include <thread>
+#include <variant>
 #include <vector>
 #include <malloc.h>
 #include <new>
@@ -275,6 +276,30 @@ struct cases {
         };
     }
 
+    static task<int> posted(Home ex, int v) {
+        co_await asio::post(ex, use_affine);
+        co_return v;
+    }
+
+    // The awaitable operators: both branches complete through the home.
+    static auto both(Home ex) {
+        return [ex]() -> task<void> {
+            using namespace affine::awaitable_operators;
+            auto [x, y] = co_await (posted(ex, 1) && posted(ex, 2));
+            if (x + y != 3)
+                std::abort();
+        };
+    }
+
+    static auto either(Home ex) {
+        return [ex]() -> task<void> {
+            using namespace affine::awaitable_operators;
+            auto v = co_await (posted(ex, 1) || posted(ex, 2));
+            if (v.index() != 0 || std::get<0>(v) != 1)
+                std::abort();
+        };
+    }
+
     static task<void> echo(std::shared_ptr<socket> s) {
         std::array<char, 64> buf;
         for (;;) {
@@ -297,6 +322,8 @@ BOOST_AUTO_TEST_CASE(io_context_steady_state_allocates_nothing) {
     auto nested_f = spawn_measurement(ex, C::nested_chain());
     auto post_f = spawn_measurement(ex, C::post(ex));
     auto timer_f = spawn_measurement(ex, C::timer_wait(std::make_shared<C::timer>(ex)));
+    auto both_f = spawn_measurement(ex, C::both(ex));
+    auto either_f = spawn_measurement(ex, C::either(ex));
 
     auto a = std::make_shared<C::socket>(ex);
     auto b = std::make_shared<C::socket>(ex);
@@ -312,6 +339,8 @@ BOOST_AUTO_TEST_CASE(io_context_steady_state_allocates_nothing) {
     BOOST_TEST(post_f.get() == 0);
     BOOST_TEST(timer_f.get() == 0);
     BOOST_TEST(ping_f.get() == 0);
+    BOOST_TEST(both_f.get() == 0);
+    BOOST_TEST(either_f.get() == 0);
 }
 
 BOOST_AUTO_TEST_CASE(strand_over_thread_pool_steady_state_allocates_nothing) {
@@ -335,13 +364,15 @@ BOOST_AUTO_TEST_CASE(strand_over_thread_pool_steady_state_allocates_nothing) {
     // footprint under cross-thread frees (blocks parked in two thread caches)
     // settles over a few slabs: two passes over all cases warm up, the third
     // is measured.
-    long nested = 0, post = 0, timer = 0, ping = 0;
+    long nested = 0, post = 0, timer = 0, ping = 0, both = 0, either = 0;
     for (int pass = 0; pass < 3; ++pass) {
         attributing = pass == 2;
         nested = spawn_measurement(s1, C::nested_chain()).get();
         post = spawn_measurement(s1, C::post(s1)).get();
         timer = spawn_measurement(s1, C::timer_wait(t)).get();
         ping = spawn_measurement(s1, C::ping(a)).get();
+        both = spawn_measurement(s1, C::both(s1)).get();
+        either = spawn_measurement(s1, C::either(s1)).get();
     }
     asio::post(s1, [a] { a->close(); });
     pool.join();
@@ -351,6 +382,8 @@ BOOST_AUTO_TEST_CASE(strand_over_thread_pool_steady_state_allocates_nothing) {
     BOOST_TEST(post == 0);
     BOOST_TEST(timer == 0);
     BOOST_TEST(ping == 0);
+    BOOST_TEST(both == 0);
+    BOOST_TEST(either == 0);
     // Reported, not asserted: Asio's strand invoker re-posts (see above).
     BOOST_TEST_MESSAGE("strand invoker re-post allocations (Asio-internal): "
                        << strand_repost_allocations.load() << " over " << 2 * (warmup + iterations)

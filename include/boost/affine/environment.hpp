@@ -11,11 +11,14 @@
 #include <boost/affine/frame_allocator.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/cancellation_state.hpp>
 #include <boost/asio/execution.hpp>
 #include <boost/asio/execution_context.hpp>
 
+#include <atomic>
 #include <coroutine>
+#include <new>
 #include <utility>
 
 namespace boost::affine {
@@ -38,9 +41,126 @@ struct posted_function {
 };
 
 // The library's handlers reach the environment's internals through this.
+class environment_home;
+
 struct environment_access {
     static void post_function(environment& e, posted_function* f);
     static void abandon(environment& e) noexcept;
+    static environment_home& home(environment& e) noexcept;
+    // Makes `e` current on this thread, without restoring what was: for a
+    // symmetric transfer between two environments of one chain.
+    static void make_current(environment& e) noexcept;
+};
+
+// The cancellation of one branch of an awaitable operator: the signal the
+// operator emits into, and the cancellation state the branch's operations
+// attach to (terminal cancellation only, as a spawned asio::awaitable has).
+// Recycled within a chain, so the memory Asio attaches to their slots stays.
+struct branch_cancellation {
+    asio::cancellation_signal signal_;
+    asio::cancellation_state state_;
+    branch_cancellation* next_ = nullptr;
+
+    branch_cancellation()
+        : state_(signal_.slot()) {}
+};
+
+// A cancellation handler that does nothing: put in a slot in place of a
+// finished operation's handler, so the slot keeps its memory but never calls
+// into what is gone.
+struct inert_cancellation_handler {
+    void operator()(asio::cancellation_type_t) const noexcept {}
+};
+
+inline void make_slot_inert(asio::cancellation_slot slot) {
+    if (slot.is_connected() && slot.has_handler())
+        slot.template emplace<inert_cancellation_handler>();
+}
+
+// What the root of a chain has once for all its environments: the home
+// executor, the means to post to it, and the spare branch cancellations.
+class environment_home {
+public:
+    environment_home(environment_home const&) = delete;
+    environment_home& operator=(environment_home const&) = delete;
+
+    asio::any_io_executor const& executor() const noexcept { return executor_; }
+
+    virtual bool home_running_in_this_thread() const noexcept = 0;
+    // Post for `owner`: the environment whose chain the handler belongs to
+    // (which it abandons if destroyed without being invoked).
+    virtual void home_post(environment& owner, std::coroutine_handle<> h) = 0;
+    virtual void home_post_function(environment& owner, posted_function* f) = 0;
+
+    // A branch cancellation with nothing emitted and no live handler.
+    branch_cancellation* acquire_cancellation() {
+        {
+            lock_guard g(lock_);
+            if (branch_cancellation* c = spare_) {
+                spare_ = c->next_;
+                return c;
+            }
+        }
+        void* p = allocator_.allocate(sizeof(branch_cancellation));
+        try {
+            return ::new (p) branch_cancellation();
+        } catch (...) {
+            allocator_.deallocate(p, sizeof(branch_cancellation));
+            throw;
+        }
+    }
+
+    // Takes back a branch cancellation once nothing can emit into it.
+    // `replaced`: the branch replaced its cancellation state.
+    void release_cancellation(branch_cancellation* c, bool replaced) noexcept {
+        try {
+            if (replaced)
+                c->state_ = asio::cancellation_state(c->signal_.slot());
+            else
+                make_slot_inert(c->state_.slot());
+        } catch (...) {
+            destroy(c); // could not be made reusable
+            return;
+        }
+        c->state_.clear();
+        lock_guard g(lock_);
+        c->next_ = spare_;
+        spare_ = c;
+    }
+
+protected:
+    environment_home(asio::any_io_executor ex, any_frame_allocator alloc) noexcept
+        : executor_(std::move(ex))
+        , allocator_(alloc) {}
+
+    ~environment_home() {
+        while (branch_cancellation* c = spare_) {
+            spare_ = c->next_;
+            destroy(c);
+        }
+    }
+
+private:
+    // Branches of an operator may run in parallel on a multi-threaded home.
+    struct lock_guard {
+        std::atomic_flag& f_;
+        explicit lock_guard(std::atomic_flag& f) noexcept
+            : f_(f) {
+            while (f_.test_and_set(std::memory_order_acquire)) {
+            }
+        }
+        ~lock_guard() { f_.clear(std::memory_order_release); }
+    };
+
+    void destroy(branch_cancellation* c) noexcept {
+        c->~branch_cancellation();
+        allocator_.deallocate(c, sizeof(branch_cancellation));
+    }
+
+    asio::any_io_executor executor_;
+    any_frame_allocator allocator_;
+    branch_cancellation* spare_ = nullptr;
+    std::atomic_flag lock_;
 };
 
 } // namespace detail
@@ -92,20 +212,20 @@ public:
 
         The operation's storage comes from the chain's frame allocator.
     */
-    void post(std::coroutine_handle<> h) { do_post(h); }
+    void post(std::coroutine_handle<> h) { home_->home_post(*this, h); }
 
     /// True if the calling thread is running on the home executor.
-    bool running_in_this_thread() const noexcept { return do_running_in_this_thread(); }
+    bool running_in_this_thread() const noexcept { return home_->home_running_in_this_thread(); }
 
     /// The home executor, type-erased.
-    asio::any_io_executor const& get_executor() const noexcept { return executor_; }
+    asio::any_io_executor const& get_executor() const noexcept { return home_->executor(); }
 
     /// The chain's frame allocator.
     any_frame_allocator const& get_frame_allocator() const noexcept { return allocator_; }
 
     /// The execution context of the home executor.
     asio::execution_context& context() const noexcept {
-        return asio::query(executor_, asio::execution::context);
+        return asio::query(get_executor(), asio::execution::context);
     }
 
     /// The chain's cancellation state.
@@ -122,6 +242,7 @@ public:
     void reset_cancellation_state(Filters&&... filters) {
         cancellation_state_ =
             asio::cancellation_state(parent_slot_, std::forward<Filters>(filters)...);
+        state_replaced_ = true;
     }
 
     /** Whether a `co_await` in a cancelled chain throws `operation_aborted`
@@ -162,50 +283,72 @@ public:
     };
 
 protected:
-    environment(asio::any_io_executor ex, any_frame_allocator alloc,
-                asio::cancellation_slot parent) noexcept
-        : executor_(std::move(ex))
+    // The environment of a chain's root, attached to the slot of co_spawn's
+    // completion handler.
+    environment(detail::environment_home& home, any_frame_allocator alloc,
+                asio::cancellation_slot parent)
+        : home_(&home)
         , allocator_(alloc)
         , parent_slot_(parent)
         , cancellation_state_(parent) {}
 
-    ~environment() = default;
+    // The environment of a branch of an awaitable operator: the home and
+    // allocator of its chain, its own cancellation.
+    environment(environment const& parent, detail::branch_cancellation& c) noexcept
+        : home_(parent.home_)
+        , allocator_(parent.allocator_)
+        , parent_slot_(c.signal_.slot())
+        , cancellation_state_(c.state_) {}
 
-    virtual bool do_running_in_this_thread() const noexcept = 0;
-    virtual void do_post(std::coroutine_handle<> h) = 0;
-    virtual void do_post_function(detail::posted_function* f) = 0;
+    ~environment() = default;
 
     // The root coroutine, which owns this environment.
     void set_root(std::coroutine_handle<> root) noexcept { root_ = root; }
 
-private:
-    friend struct detail::environment_access;
-
-    // Destroys the whole chain: what happens when Asio destroys the handler of
-    // a pending operation without invoking it (its execution context was
-    // destroyed, or shut down, with the operation in flight). Every frame is
-    // freed and every local destroyed, as with asio::awaitable; co_spawn's
-    // completion handler is destroyed without being invoked. This destroys
-    // *this: the library calls it once, from the chain's only pending handler.
-    void abandon() noexcept {
+    /** Gives up the chain when a handler of it was destroyed without being
+        invoked: a root environment destroys its root coroutine, and with it
+        every frame of the chain.
+    */
+    virtual void do_abandon() noexcept {
         if (std::coroutine_handle<> root = std::exchange(root_, {}))
             root.destroy();
     }
 
-    asio::any_io_executor executor_;
+    bool state_replaced() const noexcept { return state_replaced_; }
+
+private:
+    friend struct detail::environment_access;
+
+    // What happens when Asio destroys the handler of a pending operation
+    // without invoking it (its execution context was destroyed, or shut down,
+    // with the operation in flight): every frame is freed and every local
+    // destroyed, as with asio::awaitable; co_spawn's completion handler is
+    // destroyed without being invoked. For a root this destroys *this.
+    void abandon() noexcept { do_abandon(); }
+
+    detail::environment_home* home_;
     any_frame_allocator allocator_;
     asio::cancellation_slot parent_slot_;
     asio::cancellation_state cancellation_state_;
     std::coroutine_handle<> root_;
     bool throw_if_cancelled_ = true;
+    bool state_replaced_ = false;
 };
 
 namespace detail {
 inline void environment_access::post_function(environment& e, posted_function* f) {
-    e.do_post_function(f);
+    e.home_->home_post_function(e, f);
 }
 inline void environment_access::abandon(environment& e) noexcept {
     e.abandon();
+}
+inline environment_home& environment_access::home(environment& e) noexcept {
+    return *e.home_;
+}
+inline void environment_access::make_current(environment& e) noexcept {
+    thread_state& state = this_thread_state();
+    state.environment = &e;
+    state.allocator = &e.allocator_;
 }
 } // namespace detail
 

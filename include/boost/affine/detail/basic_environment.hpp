@@ -141,13 +141,14 @@ struct function_node : posted_function {
 
 /** The concrete environment owned by a chain's root. */
 template <class Executor>
-class basic_environment final : public environment {
+class basic_environment final : public environment_home, public environment {
     using work_executor = std::decay_t<decltype(asio::prefer(
         std::declval<Executor const&>(), asio::execution::outstanding_work.tracked))>;
 
 public:
     basic_environment(Executor const& ex, any_frame_allocator alloc, asio::cancellation_slot parent)
-        : environment(asio::any_io_executor(ex), alloc, parent)
+        : environment_home(asio::any_io_executor(ex), alloc)
+        , environment(static_cast<environment_home&>(*this), alloc, parent)
         , ex_(ex)
         , work_(asio::prefer(ex, asio::execution::outstanding_work.tracked)) {}
 
@@ -156,13 +157,17 @@ public:
     using environment::set_root;
 
 private:
-    bool do_running_in_this_thread() const noexcept override {
+    bool home_running_in_this_thread() const noexcept override {
         return detail::running_in_this_thread(ex_);
     }
 
-    void do_post(std::coroutine_handle<> h) override { post_handler(resume_handler(this, h)); }
+    void home_post(environment& owner, std::coroutine_handle<> h) override {
+        post_handler(resume_handler(&owner, h));
+    }
 
-    void do_post_function(posted_function* f) override { post_handler(function_handler(this, f)); }
+    void home_post_function(environment& owner, posted_function* f) override {
+        post_handler(function_handler(&owner, f));
+    }
 
     // Posts with the handler's allocator. any_io_executor cannot carry the
     // allocator property, so a known executor inside it is posted to directly.

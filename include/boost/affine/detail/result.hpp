@@ -38,22 +38,26 @@ public:
             ::new (static_cast<void*>(std::addressof(value_))) stored(std::addressof(u));
         else
             ::new (static_cast<void*>(std::addressof(value_))) stored(std::forward<U>(u));
-        state_ = value;
+        state_ = has_value;
     }
 
     void set_exception(std::exception_ptr e) noexcept {
         reset();
         ::new (static_cast<void*>(std::addressof(ex_))) std::exception_ptr(std::move(e));
-        state_ = exception;
+        state_ = has_ex;
     }
 
-    bool has_exception() const noexcept { return state_ == exception; }
+    bool has_exception() const noexcept { return state_ == has_ex; }
+
+    std::exception_ptr exception() const noexcept {
+        return state_ == has_ex ? ex_ : std::exception_ptr();
+    }
 
     // Rethrows a stored exception, or moves the value out.
     T get() {
-        if (state_ == exception)
+        if (state_ == has_ex)
             std::rethrow_exception(ex_);
-        BOOST_ASSERT_MSG(state_ == value, "boost::affine: coroutine completed without a result");
+        BOOST_ASSERT_MSG(state_ == has_value, "boost::affine: coroutine completed without a result");
         if constexpr (std::is_reference_v<T>)
             return static_cast<T>(*value_);
         else
@@ -64,14 +68,14 @@ public:
 
 private:
     void reset() noexcept {
-        if (state_ == value)
+        if (state_ == has_value)
             value_.~stored();
-        else if (state_ == exception)
+        else if (state_ == has_ex)
             ex_.~exception_ptr();
         state_ = empty;
     }
 
-    enum : unsigned char { empty, value, exception };
+    enum : unsigned char { empty, has_value, has_ex };
     union {
         stored value_;
         std::exception_ptr ex_;
@@ -85,6 +89,7 @@ class result_storage<void> {
 public:
     void set_exception(std::exception_ptr e) noexcept { ex_ = std::move(e); }
     bool has_exception() const noexcept { return ex_ != nullptr; }
+    std::exception_ptr exception() const noexcept { return ex_; }
     void get() {
         if (ex_)
             std::rethrow_exception(ex_);

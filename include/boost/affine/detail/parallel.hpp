@@ -1,0 +1,312 @@
+//
+// Copyright (c) 2026 The Boost.Affine authors
+//
+// Distributed under the Boost Software License, Version 1.0. (See accompanying
+// file LICENSE_1_0.txt or copy at http://www.boost.org/LICENSE_1_0.txt)
+//
+
+#ifndef BOOST_AFFINE_DETAIL_PARALLEL_HPP
+#define BOOST_AFFINE_DETAIL_PARALLEL_HPP
+
+#include <boost/affine/environment.hpp>
+#include <boost/affine/frame_allocator.hpp>
+#include <boost/affine/task.hpp>
+#include <boost/affine/detail/await_transform.hpp>
+#include <boost/affine/detail/result.hpp>
+
+#include <boost/asio/cancellation_type.hpp>
+
+#include <atomic>
+#include <coroutine>
+#include <exception>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+namespace boost::affine::detail {
+
+// Two tasks run side by side on the awaiting chain's home executor, each in
+// an environment of its own (the chain's executor and allocator, its own
+// cancellation), joined when both have finished. The awaitable operators
+// are built on this.
+
+// When the join cancels the other branch: on the first failure (&&), or on
+// the first success (||).
+enum class parallel_mode { cancel_on_failure, cancel_on_success };
+
+class parallel_join;
+
+// The environment of one branch. If a handler of the branch is destroyed
+// without being invoked, the branch counts as finished, abandoned; when the
+// last branch has finished, an abandoned join abandons its parent in turn.
+class branch_environment final : public environment {
+public:
+    branch_environment(environment const& parent, branch_cancellation& c, parallel_join& j,
+                       unsigned index) noexcept
+        : environment(parent, c)
+        , join_(&j)
+        , index_(index) {}
+
+    using environment::state_replaced;
+
+private:
+    void do_abandon() noexcept override;
+
+    parallel_join* join_;
+    unsigned index_;
+};
+
+class parallel_join {
+public:
+    explicit parallel_join(parallel_mode m) noexcept
+        : mode_(m) {}
+    parallel_join(parallel_join const&) = delete;
+    parallel_join& operator=(parallel_join const&) = delete;
+
+    // Branch `i` finished (`failed`: with an exception). Returns what to
+    // resume: the awaiting coroutine if this was the last, else nothing.
+    std::coroutine_handle<> complete(unsigned i, bool failed) noexcept {
+        done_[i].store(true, std::memory_order_release);
+        int none = -1;
+        first_.compare_exchange_strong(none, static_cast<int>(i), std::memory_order_acq_rel);
+        if (failed == (mode_ == parallel_mode::cancel_on_failure))
+            cancel_other(i);
+        return arrive();
+    }
+
+    // A handler of branch `i` was destroyed without being invoked.
+    void abandon(unsigned i) noexcept {
+        abandoned_.store(true, std::memory_order_release);
+        done_[i].store(true, std::memory_order_release);
+        (void)arrive();
+    }
+
+    // The awaiting chain was cancelled: so is every branch still running.
+    void forward(asio::cancellation_type_t type) {
+        for (unsigned i = 0; i < 2; ++i)
+            if (!done_[i].load(std::memory_order_acquire))
+                cancellation_[i]->signal_.emit(type);
+    }
+
+    // The branch that finished first.
+    unsigned first() const noexcept {
+        return static_cast<unsigned>(first_.load(std::memory_order_acquire));
+    }
+
+protected:
+    // Counts one arrival (a branch, or the starter); the last one resumes
+    // the awaiting coroutine in its own environment, or abandons it.
+    std::coroutine_handle<> arrive() noexcept {
+        if (pending_.fetch_sub(1, std::memory_order_acq_rel) != 1)
+            return std::noop_coroutine();
+        environment* parent = parent_;
+        if (abandoned_.load(std::memory_order_acquire)) {
+            environment_access::abandon(*parent);
+            return std::noop_coroutine();
+        }
+        std::coroutine_handle<> c = continuation_;
+        environment_access::make_current(*parent);
+        return c;
+    }
+
+    void cancel_other(unsigned i) noexcept {
+        unsigned j = 1 - i;
+        if (!cancel_sent_.exchange(true, std::memory_order_acq_rel) &&
+            !done_[j].load(std::memory_order_acquire))
+            cancellation_[j]->signal_.emit(asio::cancellation_type::all);
+    }
+
+    parallel_mode mode_;
+    std::atomic<unsigned> pending_{0};
+    std::atomic<int> first_{-1};
+    std::atomic<bool> done_[2] = {false, false};
+    std::atomic<bool> cancel_sent_{false};
+    std::atomic<bool> abandoned_{false};
+    environment* parent_ = nullptr;
+    std::coroutine_handle<> continuation_;
+    branch_cancellation* cancellation_[2] = {nullptr, nullptr};
+};
+
+inline void branch_environment::do_abandon() noexcept {
+    join_->abandon(index_);
+}
+
+// The coroutine that runs one branch: it awaits the task in the branch's
+// environment and reports to the join when done.
+template <class T>
+class branch {
+public:
+    class promise_type : public frame_allocating_promise, public promise_result<T> {
+    public:
+        branch get_return_object() noexcept {
+            return branch(std::coroutine_handle<promise_type>::from_promise(*this));
+        }
+        std::suspend_always initial_suspend() noexcept { return {}; }
+
+        auto final_suspend() noexcept {
+            struct awaiter {
+                bool await_ready() const noexcept { return false; }
+                std::coroutine_handle<> await_suspend(std::coroutine_handle<promise_type> h) noexcept {
+                    promise_type& p = h.promise();
+                    return p.join_->complete(p.index_, p.result_.has_exception());
+                }
+                void await_resume() const noexcept {}
+            };
+            return awaiter{};
+        }
+
+        template <class A>
+        decltype(auto) await_transform(A&& a) {
+            return detail::transform_awaitable<false>(*env_, std::forward<A>(a));
+        }
+
+        void attach(environment& e, parallel_join& j, unsigned index) noexcept {
+            env_ = &e;
+            join_ = &j;
+            index_ = index;
+        }
+
+    private:
+        environment* env_ = nullptr;
+        parallel_join* join_ = nullptr;
+        unsigned index_ = 0;
+    };
+
+    using handle_type = std::coroutine_handle<promise_type>;
+
+    branch(branch&& o) noexcept
+        : h_(std::exchange(o.h_, {})) {}
+    branch& operator=(branch&&) = delete;
+    ~branch() { reset(); }
+
+    void reset() noexcept {
+        if (h_)
+            std::exchange(h_, {}).destroy();
+    }
+
+    handle_type handle() const noexcept { return h_; }
+
+    std::exception_ptr exception() const noexcept { return h_.promise().result_.exception(); }
+    T value() { return h_.promise().result_.get(); }
+
+private:
+    explicit branch(handle_type h) noexcept
+        : h_(h) {}
+    handle_type h_;
+};
+
+template <class T, class Task>
+branch<T> make_branch(Task t) {
+    if constexpr (std::is_void_v<T>)
+        co_await std::move(t);
+    else
+        co_return co_await std::move(t);
+}
+
+// Passes the awaiting chain's cancellation on to the branches.
+struct forward_cancellation {
+    parallel_join* join_;
+    void operator()(asio::cancellation_type_t type) const { join_->forward(type); }
+};
+
+// The affine awaitable that runs two branches and joins them. Its result is
+// the two finished branches (the order is in `first()`).
+template <class T0, class T1>
+class parallel_awaiter : public parallel_join {
+public:
+    parallel_awaiter(parallel_mode m, branch<T0> b0, branch<T1> b1) noexcept
+        : parallel_join(m)
+        , b0_(std::move(b0))
+        , b1_(std::move(b1)) {}
+
+    ~parallel_awaiter() {
+        // Not started, or destroyed with its chain: the branch frames go
+        // first, then what they used.
+        b0_.reset();
+        b1_.reset();
+        release();
+    }
+
+    bool await_ready() const noexcept { return false; }
+
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<> h, environment& env) {
+        environment_home& home = environment_access::home(env);
+        parent_ = &env;
+        continuation_ = h;
+        try {
+            cancellation_[0] = home.acquire_cancellation();
+            cancellation_[1] = home.acquire_cancellation();
+            asio::cancellation_slot slot = env.cancellation_slot();
+            if (slot.is_connected()) {
+                slot.template emplace<forward_cancellation>(forward_cancellation{this});
+                forwarding_ = true;
+            }
+        } catch (...) {
+            release();
+            throw;
+        }
+        env0_.emplace(env, *cancellation_[0], *this, 0u);
+        env1_.emplace(env, *cancellation_[1], *this, 1u);
+        b0_.handle().promise().attach(*env0_, *this, 0);
+        b1_.handle().promise().attach(*env1_, *this, 1);
+        pending_.store(3, std::memory_order_relaxed);
+        start(b0_.handle(), *env0_);
+        start(b1_.handle(), *env1_);
+        return arrive();
+    }
+
+    struct outcome {
+        branch<T0> b0_;
+        branch<T1> b1_;
+        unsigned first_;
+
+        unsigned first() const noexcept { return first_; }
+        std::exception_ptr exception(unsigned i) const noexcept {
+            return i == 0 ? b0_.exception() : b1_.exception();
+        }
+    };
+
+    outcome await_resume() {
+        release();
+        return outcome{std::move(b0_), std::move(b1_), first()};
+    }
+
+private:
+    static void start(std::coroutine_handle<> b, environment& e) noexcept {
+        environment::scope s(e);
+        b.resume();
+    }
+
+    // Once both branches are finished or destroyed: nothing may emit into
+    // their cancellations any more.
+    void release() noexcept {
+        if (forwarding_) {
+            forwarding_ = false;
+            try {
+                make_slot_inert(parent_->cancellation_slot());
+            } catch (...) {
+                parent_->cancellation_slot().clear();
+            }
+        }
+        if (parent_) {
+            environment_home& home = environment_access::home(*parent_);
+            for (unsigned i = 0; i < 2; ++i) {
+                if (cancellation_[i]) {
+                    bool replaced = i == 0 ? (env0_ && env0_->state_replaced())
+                                           : (env1_ && env1_->state_replaced());
+                    home.release_cancellation(std::exchange(cancellation_[i], nullptr), replaced);
+                }
+            }
+        }
+    }
+
+    branch<T0> b0_;
+    branch<T1> b1_;
+    std::optional<branch_environment> env0_;
+    std::optional<branch_environment> env1_;
+    bool forwarding_ = false;
+};
+
+} // namespace boost::affine::detail
+
+#endif
