@@ -9,10 +9,14 @@
 // cancellation from outside, affinity, and frames from the chain's
 // allocator, against the semantics of Asio 1.81's awaitable operators.
 
-#include "test_helpers.hpp"
-
-#include <boost/affine.hpp>
+// Test that header file is self-contained.
 #include <boost/affine/awaitable_operators.hpp>
+
+#include <boost/affine/allocating_executor.hpp>
+#include <boost/affine/co_spawn.hpp>
+#include <boost/affine/use_affine.hpp>
+
+#include "test_helpers.hpp"
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>

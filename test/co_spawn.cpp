@@ -156,6 +156,43 @@ BOOST_AUTO_TEST_CASE(use_awaitable_from_an_asio_awaitable) {
     BOOST_TEST(got == 7);
 }
 
+asio::awaitable<int> asio_doubled(int v) {
+    asio::steady_timer t(co_await asio::this_coro::executor, std::chrono::milliseconds(1));
+    co_await t.async_wait(asio::use_awaitable);
+    co_return 2 * v;
+}
+
+BOOST_AUTO_TEST_CASE(asio_co_spawn_of_an_awaitable_with_use_affine) {
+    // The other way round: an asio::awaitable started by asio::co_spawn and
+    // awaited in a task; its result arrives on the task's home executor, and
+    // its exception is rethrown there.
+    asio::io_context ioc;
+    asio::thread_pool pool(1);
+    int got = 0;
+    bool back_home = false;
+    bool threw = false;
+    affine::co_spawn(
+        ioc,
+        [&]() -> task<void> {
+            got = co_await asio::co_spawn(ioc, asio_doubled(4), use_affine);
+            got += co_await asio::co_spawn(pool, asio_doubled(10), use_affine);
+            back_home = ioc.get_executor().running_in_this_thread();
+            try {
+                co_await asio::co_spawn(
+                    pool, []() -> asio::awaitable<void> { throw std::runtime_error("x"); },
+                    use_affine);
+            } catch (std::runtime_error const&) {
+                threw = ioc.get_executor().running_in_this_thread();
+            }
+        },
+        asio::detached);
+    ioc.run();
+    pool.join();
+    BOOST_TEST(got == 28);
+    BOOST_TEST(back_home);
+    BOOST_TEST(threw);
+}
+
 BOOST_AUTO_TEST_CASE(use_affine_from_another_task_on_another_executor) {
     asio::io_context ioc;
     asio::thread_pool pool(2);
