@@ -19,11 +19,11 @@
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
-#include <boost/asio/async_result.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/execution.hpp>
 #include <boost/asio/execution_context.hpp>
 #include <boost/asio/is_executor.hpp>
+#include <boost/asio/post.hpp>
 
 #include <concepts>
 #include <coroutine>
@@ -141,7 +141,15 @@ public:
             state.environment = nullptr;
             state.allocator = nullptr;
             auto ex = asio::get_associated_executor(handler, home);
-            asio::dispatch(ex, asio::append(std::move(handler), ep, std::forward<Vs>(vs)...));
+            try {
+                asio::dispatch(ex, asio::append(std::move(handler), ep, std::forward<Vs>(vs)...));
+            } catch (...) {
+                // The handler threw while run inline (this is a final
+                // suspension, which must not throw): as with asio::co_spawn,
+                // the exception leaves the home context's run(), from a
+                // function posted there.
+                asio::post(home, [e = std::current_exception()] { std::rethrow_exception(e); });
+            }
         }
 
         basic_environment<Executor> env_;

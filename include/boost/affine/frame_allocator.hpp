@@ -286,6 +286,31 @@ inline void deallocate_frame(void* frame, std::size_t n) noexcept {
     owner.deallocate(h, n + sizeof(frame_header));
 }
 
+// The global heap as a frame allocator: where a resumption goes when the
+// chain's allocator fails (see allocate_resumption).
+struct global_heap_allocator {
+    void* allocate(std::size_t n) { return ::operator new(n, std::align_val_t{16}); }
+    void deallocate(void* p, std::size_t) noexcept { ::operator delete(p, std::align_val_t{16}); }
+};
+inline global_heap_allocator global_heap;
+
+// Storage for what resumes a chain (a posted resumption, a function posted to
+// the home executor): from the chain's allocator, and from the global heap
+// if that fails, so that a failing frame allocator never loses a chain's
+// resumption. Laid out as a frame (the header names the owner), so
+// deallocate_frame gives it back.
+inline void* allocate_resumption(std::size_t n, any_frame_allocator a) {
+    void* raw;
+    try {
+        raw = a.allocate(n + sizeof(frame_header));
+    } catch (std::bad_alloc const&) {
+        a = any_frame_allocator(global_heap);
+        raw = a.allocate(n + sizeof(frame_header));
+    }
+    ::new (raw) frame_header{a};
+    return static_cast<frame_header*>(raw) + 1;
+}
+
 // True if `frame` is the frame most recently returned by allocate_frame on this
 // thread; consumes the record.
 inline bool take_frame_allocated(void* frame) noexcept {

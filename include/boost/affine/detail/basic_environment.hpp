@@ -55,6 +55,40 @@ bool running_in_this_thread(Executor const& ex) noexcept {
     }
 }
 
+/** The allocator of the handlers that resume a chain: the chain's frame
+    allocator, falling back to the global heap if it fails (a resumption must
+    not be lost; see allocate_resumption).
+*/
+template <class T = void>
+class resumption_allocator {
+public:
+    using value_type = T;
+
+    explicit resumption_allocator(any_frame_allocator a) noexcept
+        : a_(a) {}
+
+    template <class U>
+    resumption_allocator(resumption_allocator<U> const& o) noexcept // NOLINT
+        : a_(o.frame_allocator()) {}
+
+    [[nodiscard]] T* allocate(std::size_t n) {
+        static_assert(alignof(T) <= 16, "boost::affine: over-aligned type");
+        return static_cast<T*>(allocate_resumption(n * sizeof(T), a_));
+    }
+    void deallocate(T* p, std::size_t n) noexcept { deallocate_frame(p, n * sizeof(T)); }
+
+    any_frame_allocator frame_allocator() const noexcept { return a_; }
+
+    template <class U>
+    friend bool operator==(resumption_allocator const& a,
+                           resumption_allocator<U> const& b) noexcept {
+        return a.a_ == b.frame_allocator();
+    }
+
+private:
+    any_frame_allocator a_;
+};
+
 // Resumes a coroutine on the home executor; its storage comes from the chain's
 // frame allocator.
 // Destroyed without being invoked (its context went away with it queued), it
@@ -73,7 +107,7 @@ public:
             environment_access::abandon(*env_);
     }
 
-    using allocator_type = frame_std_allocator<void>;
+    using allocator_type = resumption_allocator<void>;
     allocator_type get_allocator() const noexcept {
         return allocator_type(env_->get_frame_allocator());
     }
@@ -93,7 +127,7 @@ struct function_handler {
     environment* env_;
     posted_function* f_;
 
-    using allocator_type = frame_std_allocator<void>;
+    using allocator_type = resumption_allocator<void>;
     allocator_type get_allocator() const noexcept {
         return allocator_type(env_->get_frame_allocator());
     }
@@ -117,23 +151,21 @@ struct function_handler {
     }
 };
 
+// Allocated with allocate_resumption.
 template <class F>
 struct function_node : posted_function {
     F f_;
-    any_frame_allocator alloc_;
 
-    function_node(F&& f, any_frame_allocator a)
+    explicit function_node(F&& f)
         : posted_function{&invoke}
-        , f_(std::move(f))
-        , alloc_(a) {}
+        , f_(std::move(f)) {}
 
     static void invoke(posted_function* base, bool run) {
         auto* self = static_cast<function_node*>(base);
         // Free the node before running: the function may post again.
         F f(std::move(self->f_));
-        any_frame_allocator a = self->alloc_;
         self->~function_node();
-        a.deallocate(self, sizeof(function_node));
+        deallocate_frame(self, sizeof(function_node));
         if (run)
             f();
     }
@@ -173,7 +205,15 @@ private:
     // allocator property, so a known executor inside it is posted to directly.
     template <class Handler>
     void post_handler(Handler&& handler) {
-        if constexpr (std::is_same_v<Executor, asio::any_io_executor>) {
+        if constexpr (requires {
+                          ex_.get_inner_executor();
+                          ex_.get_frame_allocator();
+                      }) {
+            // An allocating_executor would impose its allocator, which has
+            // no fallback: the handler's own allocator is the same one, with.
+            asio::post(ex_.get_inner_executor(), std::move(handler));
+            return;
+        } else if constexpr (std::is_same_v<Executor, asio::any_io_executor>) {
             bool posted = for_known_targets(ex_, [&](auto const& e) {
                 asio::post(e, std::move(handler));
                 return true;
@@ -193,8 +233,8 @@ private:
     It is the home executor seen through the environment: `execute(f)` runs
     `f` inline when the calling thread is on the home executor (unless
     `blocking.never` was required), and otherwise posts it there, with the
-    type-erased function allocated from the chain's frame allocator, never
-    from the global heap. Outstanding work is tracked by the chain's root for
+    type-erased function allocated from the chain's frame allocator (from the
+    global heap only if that fails: see allocate_resumption). Outstanding work is tracked by the chain's root for
     the chain's whole life, so `outstanding_work.tracked` needs no counting
     here.
 */
@@ -230,13 +270,12 @@ public:
             return;
         }
         using node = function_node<std::decay_t<F>>;
-        any_frame_allocator a = env_->get_frame_allocator();
-        void* p = a.allocate(sizeof(node));
+        void* p = allocate_resumption(sizeof(node), env_->get_frame_allocator());
         node* n;
         try {
-            n = ::new (p) node(std::decay_t<F>(std::forward<F>(f)), a);
+            n = ::new (p) node(std::decay_t<F>(std::forward<F>(f)));
         } catch (...) {
-            a.deallocate(p, sizeof(node));
+            deallocate_frame(p, sizeof(node));
             throw;
         }
         environment_access::post_function(*env_, n);
