@@ -40,6 +40,7 @@
 #include <memory>
 #include <new>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <variant>
 #include <vector>
@@ -94,11 +95,19 @@ task<int> middle(int v) {
 }
 
 // A legacy awaitable that resumes its caller on another thread: awaited
-// through make_affine's trampoline.
+// through make_affine's trampoline. The thread uses the home executor (it
+// posts the resumption there), so, as with any thread that uses an
+// executor, the context must outlive it: the test waits for it.
+std::atomic<int> foreign_threads{0};
+
 struct foreign_thread_awaitable {
     bool await_ready() const noexcept { return false; }
     BOOST_NOINLINE void await_suspend(std::coroutine_handle<> h) {
-        std::thread([h] { h.resume(); }).detach();
+        ++foreign_threads;
+        std::thread([h] {
+            h.resume();
+            --foreign_threads;
+        }).detach();
     }
     int await_resume() const noexcept { return 1; }
 };
@@ -145,6 +154,8 @@ long run_failing_at(long k, Home make_home) {
             thrown_by_co_spawn = true;
         }
         ctx->run();
+        while (foreign_threads.load() != 0)
+            std::this_thread::yield();
     }
     BOOST_TEST_CONTEXT("failing allocation " << k) {
         // Nothing leaked, and the work was not lost: exactly one of
@@ -332,4 +343,196 @@ BOOST_AUTO_TEST_CASE(stopping_a_thread_pool_with_chains_in_flight) {
     BOOST_TEST(handlers.load() == 0);
     BOOST_TEST(locals_alive.load() == 0);
     BOOST_TEST(frames.live.load() == 0);
+}
+
+namespace {
+
+// ---------------------------------------------------------------------------
+// Cancellation races
+
+// Awaits something that completes about now: a timer due now, an operation
+// completed by another thread, or an || of both; cancellation is emitted at
+// about the same time.
+task<int> racer(int kind, asio::thread_pool::executor_type other) {
+    auto ex = co_await asio::this_coro::executor;
+    switch (kind % 3) {
+    case 0: {
+        asio::steady_timer t(ex, 0ms);
+        co_await t.async_wait(use_affine);
+        break;
+    }
+    case 1: co_await asio::post(other, use_affine); break;
+    default: {
+        auto now = []() -> task<void> {
+            asio::steady_timer t(co_await asio::this_coro::executor, 0ms);
+            co_await t.async_wait(use_affine);
+        };
+        co_await (now() || now());
+        break;
+    }
+    }
+    co_return 1;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(cancellation_racing_completion_from_other_threads) {
+    constexpr int total = 100000;
+    constexpr int batch = 500;
+    test::counting_allocator frames;
+    asio::thread_pool pool(2);
+    asio::thread_pool other(1);
+    using strand_type = asio::strand<asio::thread_pool::executor_type>;
+    std::vector<strand_type> strands;
+    for (int i = 0; i < 4; ++i)
+        strands.push_back(asio::make_strand(pool));
+    long values = 0, aborted = 0, wrong = 0, calls_not_one = 0;
+    for (int first = 0; first < total; first += batch) {
+        std::vector<asio::cancellation_signal> signals(batch);
+        std::vector<std::atomic<int>> calls(batch);
+        std::vector<int> outcome(batch, -1); // 1: value, 0: aborted, 2: other
+        std::atomic<int> done{0}, emitted{0};
+        for (int i = 0; i < batch; ++i) {
+            strand_type& home = strands[std::size_t(i) % strands.size()];
+            affine::co_spawn(
+                affine::with_allocator(home, affine::any_frame_allocator(frames)),
+                racer(first + i, other.get_executor()),
+                asio::bind_cancellation_slot(
+                    signals[std::size_t(i)].slot(), [&, i](std::exception_ptr e, int v) {
+                        ++calls[std::size_t(i)];
+                        int o = 2;
+                        if (!e && v == 1) {
+                            o = 1;
+                        } else if (e) {
+                            try {
+                                std::rethrow_exception(e);
+                            } catch (boost::system::system_error const& x) {
+                                if (x.code() == asio::error::operation_aborted)
+                                    o = 0;
+                            } catch (asio::multiple_exceptions const&) {
+                                o = 0; // both || operands cancelled
+                            } catch (...) {
+                            }
+                        }
+                        outcome[std::size_t(i)] = o;
+                        ++done;
+                    }));
+            // Emitted on the chain's strand, as Asio requires, from this
+            // thread's post: it races the completion on the pool's threads.
+            asio::post(home, [&signals, &emitted, i] {
+                signals[std::size_t(i)].emit(asio::cancellation_type::terminal);
+                ++emitted;
+            });
+        }
+        while (done.load() != batch || emitted.load() != batch)
+            std::this_thread::yield();
+        for (int i = 0; i < batch; ++i) {
+            calls_not_one += calls[std::size_t(i)].load() != 1;
+            values += outcome[std::size_t(i)] == 1;
+            aborted += outcome[std::size_t(i)] == 0;
+            wrong += outcome[std::size_t(i)] == 2;
+        }
+    }
+    pool.join();
+    other.join();
+    BOOST_TEST(calls_not_one == 0);
+    BOOST_TEST(wrong == 0);
+    BOOST_TEST(values + aborted == total);
+    BOOST_TEST(frames.live.load() == 0);
+    BOOST_TEST_MESSAGE("cancellation races: " << values << " completed, " << aborted
+                                              << " cancelled");
+}
+
+namespace {
+
+// ---------------------------------------------------------------------------
+// Exceptions
+
+struct throws_in_suspend {
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<>) { throw std::runtime_error("suspend"); }
+    void await_resume() const noexcept {}
+};
+
+struct throws_in_resume {
+    bool await_ready() const noexcept { return false; }
+    BOOST_NOINLINE void await_suspend(std::coroutine_handle<> h) {
+        std::thread([h] { h.resume(); }).detach(); // resumed from afar
+    }
+    int await_resume() const { throw std::runtime_error("resume"); }
+};
+
+std::string what(std::exception_ptr e) {
+    try {
+        std::rethrow_exception(e);
+    } catch (std::exception const& x) {
+        return x.what();
+    } catch (...) {
+        return "?";
+    }
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(exceptions_from_make_affine_awaitables_reach_the_awaiting_task) {
+    auto r = test::run([]() -> task<std::string> {
+        std::string s;
+        try {
+            co_await throws_in_suspend{};
+        } catch (std::runtime_error const& e) {
+            s += e.what();
+        }
+        try {
+            co_await throws_in_resume{};
+        } catch (std::runtime_error const& e) {
+            s += std::string(" ") + e.what();
+        }
+        co_return s;
+    });
+    BOOST_TEST(r == "suspend resume");
+}
+
+BOOST_AUTO_TEST_CASE(exceptions_from_deep_inside_reach_the_completion_handler) {
+    // Thrown five tasks deep, in an operator's branch, through the root.
+    asio::io_context ioc;
+    std::exception_ptr error;
+    int calls = 0;
+    auto deep = [](auto& self, int n) -> task<int> {
+        if (n == 0)
+            throw std::logic_error("deep");
+        co_return co_await self(self, n - 1);
+    };
+    affine::co_spawn(
+        ioc,
+        [&]() -> task<void> {
+            co_await (leaf(1) && deep(deep, 5));
+        },
+        [&](std::exception_ptr e) {
+            ++calls;
+            error = e;
+        });
+    ioc.run();
+    BOOST_TEST(calls == 1);
+    BOOST_TEST(what(error) == "deep");
+}
+
+BOOST_AUTO_TEST_CASE(a_throwing_completion_handler_leaves_run_as_with_asio) {
+    // asio::co_spawn lets the handler's exception leave io_context::run();
+    // so does boost::affine::co_spawn, and the context stays usable.
+    asio::io_context ioc;
+    affine::co_spawn(ioc, leaf(1), [](std::exception_ptr, int) {
+        throw std::runtime_error("from the handler");
+    });
+    std::string caught;
+    try {
+        ioc.run();
+    } catch (std::runtime_error const& e) {
+        caught = e.what();
+    }
+    BOOST_TEST(caught == "from the handler");
+    int v = 0;
+    ioc.restart();
+    affine::co_spawn(ioc, leaf(2), [&](std::exception_ptr, int x) { v = x; });
+    ioc.run();
+    BOOST_TEST(v == 2);
 }
