@@ -10,12 +10,14 @@
 //
 //   <boost/asio/experimental/awaitable_operators.hpp>
 //                                   -> <boost/affine/awaitable_operators.hpp>
-//   (what <boost/asio.hpp> gave)    -> <boost/affine.hpp>
 //   asio::awaitable                 -> boost::affine::task
 //   asio::use_awaitable             -> boost::affine::use_affine
 //   asio::co_spawn                  -> boost::affine::co_spawn
 //   asio::experimental::awaitable_operators
 //                                   -> boost::affine::awaitable_operators
+//
+// <boost/asio.hpp> gave awaitable, use_awaitable and co_spawn;
+// <boost/affine.hpp> gives their counterparts.
 //
 // Each direction of a connection is throttled by a channel of tokens, each
 // token worth bytes_per_token bytes, produced one per token_interval. The

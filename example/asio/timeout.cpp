@@ -10,12 +10,15 @@
 //
 //   <boost/asio/experimental/awaitable_operators.hpp>
 //                                   -> <boost/affine/awaitable_operators.hpp>
-//   (what <boost/asio.hpp> gave)    -> <boost/affine.hpp>
 //   asio::awaitable                 -> boost::affine::task
 //   asio::use_awaitable             -> boost::affine::use_affine
 //   asio::co_spawn                  -> boost::affine::co_spawn
 //   asio::experimental::awaitable_operators
 //                                   -> boost::affine::awaitable_operators
+//
+// <boost/asio.hpp> gave awaitable, use_awaitable and co_spawn;
+// <boost/affine.hpp> gives their counterparts, named by using-declarations
+// where the original relied on `using namespace boost::asio`.
 //
 // Each connection is an echo and a watchdog joined by &&: when the watchdog
 // throws, && cancels the echo and the connection is closed.
