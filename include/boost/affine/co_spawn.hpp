@@ -19,6 +19,7 @@
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/execution.hpp>
 #include <boost/asio/execution_context.hpp>
@@ -47,6 +48,21 @@ concept a_task = is_task<std::remove_cvref_t<T>>::value;
 
 template <class F>
 concept task_factory = std::invocable<F&> && a_task<std::invoke_result_t<F&>>;
+
+template <class T>
+struct is_asio_awaitable : std::false_type {};
+template <class T, class Executor>
+struct is_asio_awaitable<asio::awaitable<T, Executor>> : std::true_type {};
+
+template <class T>
+struct returns_asio_awaitable : std::false_type {};
+template <class F>
+requires std::invocable<F&>
+struct returns_asio_awaitable<F> : is_asio_awaitable<std::remove_cvref_t<std::invoke_result_t<F&>>> {};
+
+template <class T>
+concept asio_awaitable = is_asio_awaitable<std::remove_cvref_t<T>>::value ||
+    returns_asio_awaitable<std::remove_cvref_t<T>>::value;
 
 template <class T>
 struct completion_signature {
@@ -266,6 +282,34 @@ requires(asio::is_executor<Executor>::value ||
     using T = typename detail::task_value<Task>::type;
     return asio::async_initiate<CompletionToken, detail::completion_signature_t<T>>(
         detail::initiate_co_spawn<Executor, T>{ex}, token, std::forward<F>(f));
+}
+
+/** Anything else passed to `co_spawn` as the thing to run: a compile-time
+    error that says what is accepted. Not for an `asio::awaitable` (or a
+    function returning one), so that an unqualified `co_spawn` call still
+    finds `asio::co_spawn` for those, by argument-dependent lookup, in a
+    program that migrates piece by piece.
+*/
+template <class Executor, class T, class... CompletionToken>
+requires(!detail::a_task<T> && !detail::task_factory<T> && !detail::asio_awaitable<T> &&
+         (asio::is_executor<Executor>::value ||
+          asio::execution::is_executor<Executor>::value)) void co_spawn(Executor const&, T&&,
+                                                                        CompletionToken&&...) {
+    static_assert(detail::always_false_v<T>,
+                  "boost::affine::co_spawn: the second argument must be a boost::affine::task<T> "
+                  "or strict_task<T>, or a function object returning one; an asio::awaitable is "
+                  "started with asio::co_spawn");
+}
+
+/// As above, for an execution context.
+template <class ExecutionContext, class T, class... CompletionToken>
+requires(!detail::a_task<T> && !detail::task_factory<T> && !detail::asio_awaitable<T> &&
+         std::is_convertible_v<ExecutionContext&, asio::execution_context&>) void
+co_spawn(ExecutionContext&, T&&, CompletionToken&&...) {
+    static_assert(detail::always_false_v<T>,
+                  "boost::affine::co_spawn: the second argument must be a boost::affine::task<T> "
+                  "or strict_task<T>, or a function object returning one; an asio::awaitable is "
+                  "started with asio::co_spawn");
 }
 
 /// Starts a task chain on the executor of an execution context.
