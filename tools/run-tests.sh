@@ -13,6 +13,9 @@
 #             ctest (the no-sanitizer tests are not even built)
 #   tsan      clang++-16 -O2 -g, assertions on, -fsanitize=thread:
 #             ctest -L threads
+#   fuzz      test/fuzz/fuzz_chains.cpp, clang++-16 libFuzzer with ASan and
+#             UBSan: replays test/fuzz/corpus, then fuzzes for
+#             BOOST_AFFINE_FUZZ_SECONDS (default 30)
 #   b2        b2 toolset=gcc test               (the Jamfile, built by b2)
 #   consumer  cmake --install + find_package consumer, and an
 #             add_subdirectory consumer
@@ -35,7 +38,7 @@ cd "$root"
 
 "$root/tools/install-deps.sh"
 
-all_stages="gcc clang asan tsan b2 consumer docs"
+all_stages="gcc clang asan tsan fuzz b2 consumer docs"
 stages="${BOOST_AFFINE_STAGES:-$all_stages}"
 jobs="${BOOST_AFFINE_JOBS:-2}"
 build="$root/build"
@@ -208,6 +211,30 @@ stage_b2() {
         note b2 PASS "$passed" 0 $((SECONDS - start))
     else
         note b2 FAIL "$passed" "$failed" $((SECONDS - start)) "b2 exit $rc"
+    fi
+}
+
+stage_fuzz() {
+    local start=$SECONDS
+    local dir="$build/fuzz"
+    local log="$logs/fuzz.log"
+    local seconds="${BOOST_AFFINE_FUZZ_SECONDS:-30}"
+    banner "fuzz: test/fuzz/fuzz_chains.cpp, the corpus then ${seconds}s of fuzzing"
+    mkdir -p "$dir"
+    rm -rf "$dir/new-corpus"
+    mkdir -p "$dir/new-corpus"
+    # Replays every input of the kept corpus, then explores from it (new
+    # inputs go to build/, never into the repository's corpus).
+    if { clang++-16 -std=c++20 -O2 -g -Wall -Wextra -Werror \
+             -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+             -I"$root/include" "$root/test/fuzz/fuzz_chains.cpp" -o "$dir/fuzz_chains" -pthread \
+         && "$dir/fuzz_chains" -max_len=64 -max_total_time="$seconds" -print_final_stats=1 \
+             "$dir/new-corpus" "$root/test/fuzz/corpus"; } > "$log" 2>&1; then
+        tail -n 3 "$log"
+        note fuzz PASS 1 0 $((SECONDS - start))
+    else
+        tail -n 40 "$log"
+        note fuzz FAIL 0 1 $((SECONDS - start))
     fi
 }
 
