@@ -4,40 +4,95 @@
 # Distributed under the Boost Software License, Version 1.0. (See accompanying
 # file LICENSE_1_0.txt or copy at http://www.boost.org/LICENSE_1_0.txt)
 #
-# Builds every benchmark (bench/*.cpp -> bench_<stem>; g++, -O2, in
-# build/bench) and runs each from bench/results/, where it leaves its files;
-# each one's standard output is also kept there as <stem>.txt. Any gnuplot
-# script bench/*.gp is then run from bench/results/.
+# The benchmark suite, in one command: builds every benchmark (bench/*.cpp ->
+# bench_<stem>; -O2), runs each (its table on standard output, kept in
+# <results>/<stem>.txt; its JSON and gnuplot data files in <results>), prints
+# the targets of all of them, and draws the plots (bench/*.gp ->
+# doc/images/bench_*.png).
 #
-#   tools/run-bench.sh [bench arguments...]     arguments go to every bench
+#   tools/run-bench.sh [--quick] [bench arguments...]
 #
-# BOOST_AFFINE_BENCH="frame_pool task" runs only those (stems).
+#   --quick    a short smoke run (well under a minute of running, for CI):
+#              fewer iterations, results in build/bench*/quick-results and
+#              plots in build/bench*/quick-images, nothing under bench/ or
+#              doc/ is touched
+#
+# Environment:
+#   BOOST_AFFINE_BENCH="task echo"   run only these (stems, with or without
+#                                    the _bench suffix)
+#   BOOST_AFFINE_BENCH_CXX=clang++-16
+#                                    the compiler (default g++). Any other than
+#                                    g++ builds in build/bench-<tag> and writes
+#                                    <name>-<tag>.json (tag: clang for clang++*),
+#                                    beside g++'s results; plots are drawn from
+#                                    g++'s results only.
+#   BOOST_AFFINE_BENCH_ONLY=nested   run only the cases whose name contains this
 
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-dir="$root/build/bench"
-results="$root/bench/results"
+
+quick=0
+args=()
+for a in "$@"; do
+    if [[ "$a" == "--quick" ]]; then
+        quick=1
+    else
+        args+=("$a")
+    fi
+done
+
+cxx="${BOOST_AFFINE_BENCH_CXX:-g++}"
+case "$(basename "$cxx")" in
+    g++) tag="" ;;
+    clang++*) tag="clang" ;;
+    *) tag="$(basename "$cxx")" ;;
+esac
+
+dir="$root/build/bench${tag:+-$tag}"
+if [[ $quick -eq 1 ]]; then
+    results="$dir/quick-results"
+    images="$dir/quick-images"
+else
+    results="$root/bench/results"
+    images="$root/doc/images"
+fi
 
 "$root/tools/install-deps.sh"
 
+# -O2 always: GCC 12 makes symmetric transfer a tail call only from -O2 on.
 cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=Release \
-    -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" -DCMAKE_CXX_COMPILER=g++ \
+    -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" -DCMAKE_CXX_COMPILER="$cxx" \
     -DBOOST_AFFINE_BUILD_TESTS=OFF -DBOOST_AFFINE_BUILD_EXAMPLES=OFF \
     -DBOOST_AFFINE_BUILD_BENCH=ON
 cmake --build "$dir" -j2 --target boost_affine_bench
 
-mkdir -p "$results"
+mkdir -p "$results" "$images"
 export BOOST_AFFINE_BENCH_RESULTS="$results"
+export BOOST_AFFINE_BENCH_TAG="$tag"
+commit="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+if ! git -C "$root" diff --quiet HEAD -- include 2>/dev/null; then
+    commit="$commit+modified-include"
+fi
+export BOOST_AFFINE_BENCH_COMMIT="$commit"
+if [[ $quick -eq 1 ]]; then
+    export BOOST_AFFINE_BENCH_QUICK=1
+fi
 
+stems=()
 if [[ -n "${BOOST_AFFINE_BENCH:-}" ]]; then
-    stems=($BOOST_AFFINE_BENCH)
+    for s in $BOOST_AFFINE_BENCH; do
+        s="${s%_bench}"
+        if [[ -e "$root/bench/${s}_bench.cpp" ]]; then
+            stems+=("${s}_bench")
+        else
+            stems+=("$s")
+        fi
+    done
 else
-    stems=()
     for src in "$root"/bench/*.cpp; do
         [[ -e "$src" ]] || continue
-        stem=$(basename "$src" .cpp)
-        stems+=("$stem")
+        stems+=("$(basename "$src" .cpp)")
     done
 fi
 
@@ -46,15 +101,39 @@ if [[ ${#stems[@]} -eq 0 ]]; then
     exit 1
 fi
 
+start=$SECONDS
+outputs=()
 for stem in "${stems[@]}"; do
-    echo "== bench_$stem"
-    (cd "$results" && "$dir/bench/bench_$stem" "$@") | tee "$results/$stem.txt"
+    exe="$dir/bench/bench_$stem"
+    if [[ ! -x "$exe" ]]; then
+        echo "run-bench.sh: no benchmark $stem ($exe)" >&2
+        exit 1
+    fi
+    out="$results/$stem${tag:+-$tag}.txt"
+    echo "== bench_$stem ($cxx)"
+    (cd "$results" && "$exe" ${args[@]+"${args[@]}"}) | tee "$out"
+    outputs+=("$out")
 done
+elapsed=$((SECONDS - start))
 
-for gp in "$root"/bench/*.gp; do
-    [[ -e "$gp" ]] || continue
-    echo "== gnuplot $(basename "$gp")"
-    (cd "$results" && gnuplot "$gp")
-done
+echo
+echo "== targets ($cxx$([[ $quick -eq 1 ]] && echo ', quick run: not for quoting'))"
+grep -h '^target ' "${outputs[@]}" || true
+met=$(grep -h '^target MET' "${outputs[@]}" | wc -l || true)
+missed=$(grep -h '^target MISSED' "${outputs[@]}" | wc -l || true)
+echo "targets met: $met, missed: $missed; benchmarks ran for ${elapsed} s"
 
-echo "Results in $results"
+if [[ -z "$tag" ]]; then
+    if command -v gnuplot >/dev/null; then
+        for stem in "${stems[@]}"; do
+            gp="$root/bench/${stem%_bench}.gp"
+            [[ -e "$gp" ]] || continue
+            echo "== gnuplot $(basename "$gp") -> $images"
+            (cd "$results" && gnuplot -e "images='$images'" "$gp")
+        done
+    else
+        echo "run-bench.sh: gnuplot not found: no plots" >&2
+    fi
+fi
+
+echo "Results in $results${tag:+ (tag $tag)}"
