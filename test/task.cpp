@@ -175,7 +175,8 @@ BOOST_AUTO_TEST_CASE(task_types_are_move_only) {
     static_assert(!std::is_copy_constructible_v<strict_task<>>);
 }
 
-BOOST_AUTO_TEST_CASE(long_synchronous_loops_use_constant_stack) {
+BOOST_AUTO_TEST_CASE(long_synchronous_loops_use_constant_stack,
+                     *boost::unit_test::enable_if<test::optimized>()) {
     // Symmetric transfer: a million nested awaits that all complete at once
     // would overflow the stack if each resumed its caller recursively.
     auto loop = []() -> task<long> {
