@@ -14,6 +14,8 @@
 
 #include <boost/affine.hpp>
 
+#include "test_helpers.hpp"
+
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -40,16 +42,7 @@ using namespace affine::awaitable_operators;
 
 namespace {
 
-// A context whose single thread completes operations "elsewhere".
-struct foreign_thread {
-    asio::io_context ioc;
-    asio::executor_work_guard<asio::io_context::executor_type> guard{ioc.get_executor()};
-    std::thread thread{[this] { ioc.run(); }};
-    ~foreign_thread() {
-        guard.reset();
-        thread.join();
-    }
-};
+using test::foreign_thread;
 
 // Affine awaitable: completes on the foreign thread, resumes through d(h).
 struct foreign_affine {
@@ -125,11 +118,11 @@ task<void> round(std::function<bool()> on_home, std::atomic<int>& violations,
         co_await asio::post(ex, use_affine);
         check();
         // Both operators; || cancels the waiting operand.
-        auto [x, y] = co_await (child(on_home, violations, foreign) &&
-                                child(on_home, violations, foreign));
+        auto [x, y] =
+            co_await (child(on_home, violations, foreign) && child(on_home, violations, foreign));
         check();
-        auto first = co_await (until_cancelled(on_home, violations) ||
-                               child(on_home, violations, foreign));
+        auto first =
+            co_await (until_cancelled(on_home, violations) || child(on_home, violations, foreign));
         check();
         if (x + y + static_cast<int>(first.index()) != 3)
             ++violations;

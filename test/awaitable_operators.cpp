@@ -66,7 +66,9 @@ task<int> fail_after(std::chrono::milliseconds d, std::string what) {
     throw std::runtime_error(what);
 }
 
-task<int> ready(int v) { co_return v; }
+task<int> ready(int v) {
+    co_return v;
+}
 
 // Waits forever unless cancelled; records that it saw the cancellation.
 task<void> wait_forever(bool& cancelled) {
@@ -138,44 +140,40 @@ BOOST_AUTO_TEST_CASE(and_cancels_the_other_on_exception_and_waits_for_it) {
     BOOST_TEST(cancelled);
     // A cancelled operand that returns normally leaves the one exception.
     BOOST_CHECK_EXCEPTION(test::run([&]() -> task<void> {
-                              co_await (
-                                  []() -> task<void> {
-                                      try {
-                                          co_await sleep_for(1h);
-                                      } catch (boost::system::system_error const&) {
-                                      }
-                                  }() &&
-                                  fail_after(1ms, "boom"));
+                              co_await ([]() -> task<void> {
+                                  try {
+                                      co_await sleep_for(1h);
+                                  } catch (boost::system::system_error const&) {
+                                  }
+                              }() && fail_after(1ms, "boom"));
                           }),
-                          std::runtime_error,
-                          [](std::runtime_error const& e) { return e.what() == std::string("boom"); });
+                          std::runtime_error, [](std::runtime_error const& e) {
+                              return e.what() == std::string("boom");
+                          });
     BOOST_TEST(resumed_after_both);
 }
 
 BOOST_AUTO_TEST_CASE(and_with_two_exceptions_throws_multiple_exceptions_of_the_first_operand) {
-    BOOST_CHECK_EXCEPTION(
-        test::run([]() -> task<void> {
-            // The right one fails first and cancels the left one, which
-            // catches the cancellation and fails in turn.
-            co_await (
-                []() -> task<int> {
-                    try {
-                        co_await sleep_for(50ms);
-                    } catch (...) {
-                    }
-                    throw std::logic_error("left");
-                }() &&
-                fail_after(1ms, "right"));
-        }),
-        asio::multiple_exceptions, [](asio::multiple_exceptions const& e) {
-            try {
-                std::rethrow_exception(e.first_exception());
-            } catch (std::logic_error const& l) {
-                return l.what() == std::string("left");
-            } catch (...) {
-                return false;
-            }
-        });
+    BOOST_CHECK_EXCEPTION(test::run([]() -> task<void> {
+                              // The right one fails first and cancels the left one, which
+                              // catches the cancellation and fails in turn.
+                              co_await ([]() -> task<int> {
+                                  try {
+                                      co_await sleep_for(50ms);
+                                  } catch (...) {
+                                  }
+                                  throw std::logic_error("left");
+                              }() && fail_after(1ms, "right"));
+                          }),
+                          asio::multiple_exceptions, [](asio::multiple_exceptions const& e) {
+                              try {
+                                  std::rethrow_exception(e.first_exception());
+                              } catch (std::logic_error const& l) {
+                                  return l.what() == std::string("left");
+                              } catch (...) {
+                                  return false;
+                              }
+                          });
 }
 
 BOOST_AUTO_TEST_CASE(or_yields_the_first_to_succeed_and_cancels_the_loser) {
@@ -244,7 +242,8 @@ BOOST_AUTO_TEST_CASE(synchronous_operands) {
     BOOST_TEST(r.index() == 0u);
     BOOST_TEST(std::get<0>(r) == 3);
 
-    auto t = test::run([]() -> task<std::tuple<int, int>> { co_return co_await (ready(1) && ready(2)); });
+    auto t = test::run(
+        []() -> task<std::tuple<int, int>> { co_return co_await (ready(1) && ready(2)); });
     BOOST_TEST(std::get<0>(t) == 1);
     BOOST_TEST(std::get<1>(t) == 2);
 }
@@ -277,7 +276,7 @@ BOOST_AUTO_TEST_CASE(this_coro_in_a_branch) {
             auto cs = co_await asio::this_coro::cancellation_state;
             co_await asio::this_coro::reset_cancellation_state(asio::enable_total_cancellation());
             bool throws = co_await asio::this_coro::throw_if_cancelled();
-            co_return cs.cancelled() == asio::cancellation_type::none && throws;
+            co_return cs.cancelled() == asio::cancellation_type::none&& throws;
         };
         co_return co_await (check() && check());
     });

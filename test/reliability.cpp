@@ -116,10 +116,10 @@ struct foreign_thread_awaitable {
 // timer, a socket read), completions on a foreign thread: 12 when all goes
 // well.
 task<int> representative() {
-    int s = co_await middle(1);                                // 3
-    auto [a, b] = co_await (middle(1) && leaf(2));             // 3, 2
-    auto o = co_await (leaf(3) || middle(1));                  // 3 either way
-    s += co_await foreign_thread_awaitable{};                  // 1
+    int s = co_await middle(1);                    // 3
+    auto [a, b] = co_await (middle(1) && leaf(2)); // 3, 2
+    auto o = co_await (leaf(3) || middle(1));      // 3 either way
+    s += co_await foreign_thread_awaitable{};      // 1
     auto ex = co_await asio::this_coro::executor;
     asio::steady_timer t(ex, 0ms);
     co_await t.async_wait(use_affine);
@@ -234,11 +234,21 @@ task<void> in_flight(int kind, std::shared_ptr<asio::local::stream_protocol::soc
                      std::shared_ptr<int_channel> ch, asio::thread_pool::executor_type other) {
     local_guard g;
     switch (kind % 5) {
-    case 0: co_await wait_timer(); break;
-    case 1: co_await read_socket(s); break;
-    case 2: co_await receive(ch); break;
-    case 3: co_await (wait_timer() && (read_socket(s) || receive(ch))); break;
-    default: co_await foreign_completion(other); break;
+    case 0:
+        co_await wait_timer();
+        break;
+    case 1:
+        co_await read_socket(s);
+        break;
+    case 2:
+        co_await receive(ch);
+        break;
+    case 3:
+        co_await (wait_timer() && (read_socket(s) || receive(ch)));
+        break;
+    default:
+        co_await foreign_completion(other);
+        break;
     }
 }
 
@@ -338,7 +348,10 @@ BOOST_AUTO_TEST_CASE(stopping_a_thread_pool_with_chains_in_flight) {
         std::this_thread::sleep_for(100ms);
         pool.stop();
         pool.join();
-        asio::post(strand, [a, ch] { a->close(); ch->close(); }); // never runs
+        asio::post(strand, [a, ch] {
+            a->close();
+            ch->close();
+        }); // never runs
     }
     BOOST_TEST(handlers.load() == 0);
     BOOST_TEST(locals_alive.load() == 0);
@@ -361,7 +374,9 @@ task<int> racer(int kind, asio::thread_pool::executor_type other) {
         co_await t.async_wait(use_affine);
         break;
     }
-    case 1: co_await asio::post(other, use_affine); break;
+    case 1:
+        co_await asio::post(other, use_affine);
+        break;
     default: {
         auto now = []() -> task<void> {
             asio::steady_timer t(co_await asio::this_coro::executor, 0ms);
@@ -503,10 +518,7 @@ BOOST_AUTO_TEST_CASE(exceptions_from_deep_inside_reach_the_completion_handler) {
         co_return co_await self(self, n - 1);
     };
     affine::co_spawn(
-        ioc,
-        [&]() -> task<void> {
-            co_await (leaf(1) && deep(deep, 5));
-        },
+        ioc, [&]() -> task<void> { co_await (leaf(1) && deep(deep, 5)); },
         [&](std::exception_ptr e) {
             ++calls;
             error = e;
@@ -520,9 +532,8 @@ BOOST_AUTO_TEST_CASE(a_throwing_completion_handler_leaves_run_as_with_asio) {
     // asio::co_spawn lets the handler's exception leave io_context::run();
     // so does boost::affine::co_spawn, and the context stays usable.
     asio::io_context ioc;
-    affine::co_spawn(ioc, leaf(1), [](std::exception_ptr, int) {
-        throw std::runtime_error("from the handler");
-    });
+    affine::co_spawn(ioc, leaf(1),
+                     [](std::exception_ptr, int) { throw std::runtime_error("from the handler"); });
     std::string caught;
     try {
         ioc.run();

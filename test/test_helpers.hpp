@@ -12,6 +12,7 @@
 #include <boost/affine/frame_allocator.hpp>
 #include <boost/affine/task.hpp>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include <atomic>
@@ -19,6 +20,7 @@
 #include <exception>
 #include <optional>
 #include <stdexcept>
+#include <thread>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -58,6 +60,18 @@ auto run(F&& f) {
     if constexpr (!std::is_void_v<T>)
         return std::move(*value);
 }
+
+// A thread that runs an io_context of its own: completes operations
+// "elsewhere", from the point of view of a chain.
+struct foreign_thread {
+    asio::io_context ioc;
+    asio::executor_work_guard<asio::io_context::executor_type> guard{ioc.get_executor()};
+    std::thread thread{[this] { ioc.run(); }};
+    ~foreign_thread() {
+        guard.reset();
+        thread.join();
+    }
+};
 
 // A frame allocator that counts its calls and checks every block comes back.
 class counting_allocator {

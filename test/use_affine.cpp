@@ -240,9 +240,8 @@ BOOST_AUTO_TEST_CASE(deferred_as_default_on_objects_are_awaitable) {
         co_await t.async_wait();
         // A deferred operation composed with deferred's continuation.
         t.expires_after(std::chrono::milliseconds(1));
-        int v = co_await t.async_wait(asio::deferred([](error_code ec) {
-            return asio::deferred.values(ec ? -1 : 5);
-        }));
+        int v = co_await t.async_wait(
+            asio::deferred([](error_code ec) { return asio::deferred.values(ec ? -1 : 5); }));
         BOOST_TEST(v == 5);
     });
 }

@@ -59,12 +59,12 @@ awaitable<int> tick(std::chrono::milliseconds d, int v) {
 awaitable<int> program() {
     auto ex = co_await asio::this_coro::executor;
     asio::steady_timer t(ex, 1ms);
-    co_await t.async_wait(use_awaitable);             // a completion token
+    co_await t.async_wait(use_awaitable);                             // a completion token
     auto [ec] = co_await t.async_wait(asio::as_tuple(use_awaitable)); // adapters
-    co_await t.async_wait(asio::deferred);            // deferred operations
-    auto [a, b] = co_await (tick(2ms, 1) && tick(1ms, 2));           // operators
+    co_await t.async_wait(asio::deferred);                            // deferred operations
+    auto [a, b] = co_await (tick(2ms, 1) && tick(1ms, 2));            // operators
     auto first = co_await (tick(50ms, 3) || tick(1ms, 4));
-    co_return a + b + std::get<1>(first) + (ec ? 100 : 0);           // 7
+    co_return a + b + std::get<1>(first) + (ec ? 100 : 0); // 7
 }
 // end::before_basic[]
 
@@ -84,7 +84,8 @@ int run() {
     asio::io_context ioc;
     // tag::before_spawn[]
     auto f = asio::co_spawn(ioc, program(), asio::use_future);
-    auto g = asio::co_spawn(ioc, [] { return channel_sum(); }, asio::use_future);
+    auto g = asio::co_spawn(
+        ioc, [] { return channel_sum(); }, asio::use_future);
     // end::before_spawn[]
     ioc.run();
     return f.get() + g.get();
@@ -93,9 +94,9 @@ int run() {
 
 namespace after {
 // tag::after_basic[]
-using boost::affine::task;                              // was asio::awaitable
-using boost::affine::use_affine;                        // was asio::use_awaitable
-using namespace boost::affine::awaitable_operators;     // was asio::experimental::...
+using boost::affine::task;                          // was asio::awaitable
+using boost::affine::use_affine;                    // was asio::use_awaitable
+using namespace boost::affine::awaitable_operators; // was asio::experimental::...
 using timer = boost::affine::use_affine_t<>::as_default_on_t<asio::steady_timer>;
 
 task<int> tick(std::chrono::milliseconds d, int v) {
@@ -107,12 +108,12 @@ task<int> tick(std::chrono::milliseconds d, int v) {
 task<int> program() {
     auto ex = co_await asio::this_coro::executor;
     asio::steady_timer t(ex, 1ms);
-    co_await t.async_wait(use_affine);             // a completion token
+    co_await t.async_wait(use_affine);                             // a completion token
     auto [ec] = co_await t.async_wait(asio::as_tuple(use_affine)); // adapters
-    co_await t.async_wait(asio::deferred);         // deferred operations
-    auto [a, b] = co_await (tick(2ms, 1) && tick(1ms, 2));        // operators
+    co_await t.async_wait(asio::deferred);                         // deferred operations
+    auto [a, b] = co_await (tick(2ms, 1) && tick(1ms, 2));         // operators
     auto first = co_await (tick(50ms, 3) || tick(1ms, 4));
-    co_return a + b + std::get<1>(first) + (ec ? 100 : 0);        // 7
+    co_return a + b + std::get<1>(first) + (ec ? 100 : 0); // 7
 }
 // end::after_basic[]
 
@@ -132,7 +133,8 @@ int run() {
     asio::io_context ioc;
     // tag::after_spawn[]
     auto f = boost::affine::co_spawn(ioc, program(), asio::use_future);
-    auto g = boost::affine::co_spawn(ioc, [] { return channel_sum(); }, asio::use_future);
+    auto g = boost::affine::co_spawn(
+        ioc, [] { return channel_sum(); }, asio::use_future);
     // end::after_spawn[]
     ioc.run();
     return f.get() + g.get();
@@ -179,8 +181,8 @@ boost::affine::task<bool> wait_cancellable() {
     asio::steady_timer t(co_await asio::this_coro::executor, 1h);
     auto [ec] = co_await t.async_wait(asio::as_tuple(boost::affine::use_affine));
     auto state = co_await asio::this_coro::cancellation_state;
-    co_return ec == asio::error::operation_aborted &&
-        state.cancelled() == asio::cancellation_type::total;
+    co_return ec == asio::error::operation_aborted&& state.cancelled() ==
+        asio::cancellation_type::total;
 }
 // end::cancellation[]
 

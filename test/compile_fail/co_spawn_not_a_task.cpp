@@ -15,5 +15,6 @@
 #include <boost/asio/io_context.hpp>
 
 void use(boost::asio::io_context& ioc) {
-    boost::affine::co_spawn(ioc, [] { return 42; }, boost::asio::detached);
+    boost::affine::co_spawn(
+        ioc, [] { return 42; }, boost::asio::detached);
 }

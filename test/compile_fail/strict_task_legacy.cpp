@@ -21,8 +21,12 @@ struct legacy {
     void await_resume() const noexcept {}
 };
 
-boost::affine::strict_task<void> f() { co_await legacy{}; }
+boost::affine::strict_task<void> f() {
+    co_await legacy{};
+}
 
 } // namespace
 
-void use() { (void)f(); }
+void use() {
+    (void)f();
+}

@@ -22,6 +22,8 @@
 
 #include <boost/affine.hpp>
 
+#include "../test_helpers.hpp"
+
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -56,16 +58,7 @@ void require(bool ok, char const* what) {
     }
 }
 
-// A thread that completes operations elsewhere, for the whole run.
-struct foreign_thread {
-    asio::io_context ioc;
-    asio::executor_work_guard<asio::io_context::executor_type> guard{ioc.get_executor()};
-    std::thread thread{[this] { ioc.run(); }};
-    ~foreign_thread() {
-        guard.reset();
-        thread.join();
-    }
-};
+using test::foreign_thread;
 
 foreign_thread& foreign() {
     static foreign_thread f;
@@ -76,11 +69,11 @@ struct counting_allocator {
     std::atomic<long> live{0};
     void* allocate(std::size_t n) {
         ++live;
-        return ::operator new(n, std::align_val_t{16});
+        return ::operator new (n, std::align_val_t{16});
     }
     void deallocate(void* p, std::size_t) noexcept {
         --live;
-        ::operator delete(p, std::align_val_t{16});
+        ::operator delete (p, std::align_val_t{16});
     }
 };
 
@@ -133,7 +126,8 @@ task<int> nested(world& w, std::uint8_t op, int depth) {
 task<int> step(world& w, std::uint8_t op, int depth) {
     auto ex = co_await asio::this_coro::executor;
     switch (op % 8) {
-    case 0: co_return 1;
+    case 0:
+        co_return 1;
     case 1: {
         int v = co_await inline_op(2, use_affine);
         w.check_home();
@@ -185,17 +179,24 @@ task<int> step(world& w, std::uint8_t op, int depth) {
 // What the model says a step adds.
 int expected(std::uint8_t op, int depth) {
     switch (op % 8) {
-    case 0: return 1;
-    case 1: return 2;
-    case 2: return 3;
-    case 3: return 4;
-    case 4: return depth > 3 ? 1 : expected(static_cast<std::uint8_t>(op >> 3), depth + 1) + 1;
+    case 0:
+        return 1;
+    case 1:
+        return 2;
+    case 2:
+        return 3;
+    case 3:
+        return 4;
+    case 4:
+        return depth > 3 ? 1 : expected(static_cast<std::uint8_t>(op >> 3), depth + 1) + 1;
     case 5:
         return depth > 3 ? 1
                          : expected(static_cast<std::uint8_t>(op >> 3), depth + 1) +
                                expected(static_cast<std::uint8_t>(op >> 4), depth + 1);
-    case 6: return depth > 3 ? 1 : 4;
-    default: return 7;
+    case 6:
+        return depth > 3 ? 1 : 4;
+    default:
+        return 7;
     }
 }
 
@@ -258,9 +259,8 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
                     }));
             if (cancel_mask & (1u << i)) {
                 // Cancelled on the home executor, a little later.
-                asio::post(ioc, [&signals, i] {
-                    signals[i].emit(asio::cancellation_type::terminal);
-                });
+                asio::post(ioc,
+                           [&signals, i] { signals[i].emit(asio::cancellation_type::terminal); });
             }
         }
         ioc.run();

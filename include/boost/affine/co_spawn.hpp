@@ -58,7 +58,9 @@ template <class T>
 struct returns_asio_awaitable : std::false_type {};
 template <class F>
 requires std::invocable<F&>
-struct returns_asio_awaitable<F> : is_asio_awaitable<std::remove_cvref_t<std::invoke_result_t<F&>>> {};
+struct returns_asio_awaitable<F>
+    : is_asio_awaitable<std::remove_cvref_t<std::invoke_result_t<F&>>> {
+};
 
 template <class T>
 concept asio_awaitable = is_asio_awaitable<std::remove_cvref_t<T>>::value ||
@@ -304,8 +306,9 @@ requires(!detail::a_task<T> && !detail::task_factory<T> && !detail::asio_awaitab
 /// As above, for an execution context.
 template <class ExecutionContext, class T, class... CompletionToken>
 requires(!detail::a_task<T> && !detail::task_factory<T> && !detail::asio_awaitable<T> &&
-         std::is_convertible_v<ExecutionContext&, asio::execution_context&>) void
-co_spawn(ExecutionContext&, T&&, CompletionToken&&...) {
+         std::is_convertible_v<ExecutionContext&,
+                               asio::execution_context&>) void co_spawn(ExecutionContext&, T&&,
+                                                                        CompletionToken&&...) {
     static_assert(detail::always_false_v<T>,
                   "boost::affine::co_spawn: the second argument must be a boost::affine::task<T> "
                   "or strict_task<T>, or a function object returning one; an asio::awaitable is "

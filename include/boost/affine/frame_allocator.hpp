@@ -289,8 +289,8 @@ inline void deallocate_frame(void* frame, std::size_t n) noexcept {
 // The global heap as a frame allocator: where a resumption goes when the
 // chain's allocator fails (see allocate_resumption).
 struct global_heap_allocator {
-    void* allocate(std::size_t n) { return ::operator new(n, std::align_val_t{16}); }
-    void deallocate(void* p, std::size_t) noexcept { ::operator delete(p, std::align_val_t{16}); }
+    void* allocate(std::size_t n) { return ::operator new (n, std::align_val_t{16}); }
+    void deallocate(void* p, std::size_t) noexcept { ::operator delete (p, std::align_val_t{16}); }
 };
 inline global_heap_allocator global_heap;
 

@@ -146,7 +146,8 @@ public:
         auto final_suspend() noexcept {
             struct awaiter {
                 bool await_ready() const noexcept { return false; }
-                std::coroutine_handle<> await_suspend(std::coroutine_handle<promise_type> h) noexcept {
+                std::coroutine_handle<>
+                await_suspend(std::coroutine_handle<promise_type> h) noexcept {
                     promise_type& p = h.promise();
                     return p.join_->complete(p.index_, p.result_.has_exception());
                 }

@@ -57,7 +57,8 @@ public:
     T get() {
         if (state_ == has_ex)
             std::rethrow_exception(ex_);
-        BOOST_ASSERT_MSG(state_ == has_value, "boost::affine: coroutine completed without a result");
+        BOOST_ASSERT_MSG(state_ == has_value,
+                         "boost::affine: coroutine completed without a result");
         if constexpr (std::is_reference_v<T>)
             return static_cast<T>(*value_);
         else
