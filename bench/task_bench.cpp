@@ -264,6 +264,19 @@ vtask<I> post_loop(Ex ex, int warm, int n, bench::sample* s) {
     m.stop(*s, n, n);
 }
 
+// The usual spelling: post to the coroutine's own executor, an any_io_executor.
+template <class I>
+vtask<I> post_any_loop(int warm, int n, bench::sample* s) {
+    asio::any_io_executor ex = co_await asio::this_coro::executor;
+    meter m;
+    for (int i = 0; i < warm + n; ++i) {
+        if (i == warm)
+            m.start();
+        co_await asio::post(ex, I::token);
+    }
+    m.stop(*s, n, n);
+}
+
 template <class I, class Timer>
 vtask<I> timer_loop(Timer& t, int warm, int n, bench::sample* s) {
     meter m{};
@@ -485,6 +498,23 @@ struct cb_and {
 // ---------------------------------------------------------------------------
 // Running a case.
 
+// A strand over a thread_pool(2) hands work between the two threads, and
+// whether the next handler runs on the thread that posted it or wakes the
+// other one varies from run to run (a run's mean can differ 3x from the
+// next): its cases get 3x the runs (of a third of the operations each).
+template <class Home>
+constexpr bool is_strand = std::is_same_v<Home, strand_home>;
+
+template <class Home>
+int runs() {
+    return is_strand<Home> && !cfg().quick ? 3 * cfg().repetitions : cfg().repetitions;
+}
+
+template <class Home>
+int ops(int io, int strand, int quick) {
+    return cfg().pick(is_strand<Home> ? strand / 3 : io, quick);
+}
+
 using impl_list = std::vector<std::pair<std::string, std::function<bench::sample()>>>;
 
 // One run of a chain made by `make(sample*)`, spawned on home.a().
@@ -500,7 +530,7 @@ std::function<bench::sample()> chain_run(Home& h, Make make) {
 
 template <class Home>
 void case_nested(bench::report& r, Home& h) {
-    long const levels = cfg().pick(4'000'000L, 200'000L);
+    long const levels = cfg().pick(4'000'000L, 200'000L) / (is_strand<Home> && !cfg().quick ? 3 : 1);
     for (int depth : {1, 4, 16, 64}) {
         int const n = int(levels / depth);
         int const warm = n / 10 + 1;
@@ -512,13 +542,14 @@ void case_nested(bench::report& r, Home& h) {
         r.run_case("nested", "depth=" + std::to_string(depth), Home::name, "ns/level",
                    {{"affine", run(affine_impl{})},
                     {"awaitable", run(awaitable_impl{})},
-                    {"floor", run(floor_impl{})}});
+                    {"floor", run(floor_impl{})}},
+                   runs<Home>());
     }
 }
 
 template <class Home>
 void case_post(bench::report& r, Home& h) {
-    int const n = cfg().pick(std::is_same_v<Home, io_home> ? 400'000 : 100'000, 10'000);
+    int const n = ops<Home>(400'000, 150'000, 10'000);
     int const warm = n / 10;
     auto run = [&]<class I>(I) {
         return chain_run<I>(h, [&h, warm, n](bench::sample* s) {
@@ -536,7 +567,14 @@ void case_post(bench::report& r, Home& h) {
                {{"affine", run(affine_impl{})},
                 {"awaitable", run(awaitable_impl{})},
                 {"callbacks", cb},
-                {"floor", run(floor_impl{})}});
+                {"floor", run(floor_impl{})}},
+               runs<Home>());
+    auto run_any = [&]<class I>(I) {
+        return chain_run<I>(h, [warm, n](bench::sample* s) { return post_any_loop<I>(warm, n, s); });
+    };
+    r.run_case("post", "any_io_executor", Home::name, "ns/op",
+               {{"affine", run_any(affine_impl{})}, {"awaitable", run_any(awaitable_impl{})}},
+               runs<Home>());
 }
 
 template <class Home>
@@ -549,7 +587,7 @@ using socket_t = asio::basic_stream_socket<asio::local::stream_protocol,
 
 template <class Home>
 void case_timer(bench::report& r, Home& h) {
-    int const n = cfg().pick(std::is_same_v<Home, io_home> ? 200'000 : 100'000, 10'000);
+    int const n = ops<Home>(20'000, 20'000, 1'000);
     int const warm = n / 10;
     auto run = [&]<class I>(I) {
         return [&h, warm, n] {
@@ -572,12 +610,13 @@ void case_timer(bench::report& r, Home& h) {
                {{"affine", run(affine_impl{})},
                 {"awaitable", run(awaitable_impl{})},
                 {"callbacks", cb},
-                {"floor", run(floor_impl{})}});
+                {"floor", run(floor_impl{})}},
+               runs<Home>());
 }
 
 template <class Home>
 void case_ping_pong(bench::report& r, Home& h) {
-    int const n = cfg().pick(40'000, 2'000);
+    int const n = ops<Home>(20'000, 20'000, 1'000);
     int const warm = n / 10;
     auto run = [&]<class I>(I) {
         return [&h, warm, n] {
@@ -605,12 +644,13 @@ void case_ping_pong(bench::report& r, Home& h) {
                {{"affine", run(affine_impl{})},
                 {"awaitable", run(awaitable_impl{})},
                 {"callbacks", cb},
-                {"floor", run(floor_impl{})}});
+                {"floor", run(floor_impl{})}},
+               runs<Home>());
 }
 
 template <class Home>
 void case_operators(bench::report& r, Home& h) {
-    int const n = cfg().pick(std::is_same_v<Home, io_home> ? 100'000 : 40'000, 4'000);
+    int const n = ops<Home>(100'000, 60'000, 4'000);
     int const warm = n / 10;
     auto run_and = [&]<class I>(I) {
         return chain_run<I>(h, [&h, warm, n](bench::sample* s) {
@@ -633,11 +673,13 @@ void case_operators(bench::report& r, Home& h) {
                {{"affine", run_and(affine_impl{})},
                 {"awaitable", run_and(awaitable_impl{})},
                 {"callbacks", cb},
-                {"floor", run_and(floor_impl{})}});
+                {"floor", run_and(floor_impl{})}},
+               runs<Home>());
     r.run_case("a || b", "2 posts", Home::name, "ns/op",
                {{"affine", run_or(affine_impl{})},
                 {"awaitable", run_or(awaitable_impl{})},
-                {"floor", run_or(floor_impl{})}});
+                {"floor", run_or(floor_impl{})}},
+               runs<Home>());
 }
 
 void case_spawn(bench::report& r, io_home& h) {
@@ -880,6 +922,10 @@ int main(int argc, char** argv) {
           "<=", 0.75);
     ratio("post strand/tp2 affine/awaitable", "post", "", strand_home::name, "affine",
           "awaitable", "<=", 0.6);
+    ratio("post any_io_executor io_context affine/awaitable", "post", "any_io_executor",
+          io_home::name, "affine", "awaitable", "<=", 0.75);
+    ratio("post any_io_executor strand/tp2 affine/awaitable", "post", "any_io_executor",
+          strand_home::name, "affine", "awaitable", "<=", 0.6);
     for (char const* home : {io_home::name, strand_home::name})
         ratio(std::string("ping-pong ") + home + " affine/awaitable (time)", "ping-pong", "64 B",
               home, "affine", "awaitable", "<=", 1.0);
@@ -894,7 +940,7 @@ int main(int argc, char** argv) {
             else if (g == "ping-pong")
                 params = {"64 B"};
             else if (g == "post")
-                params = {""};
+                params = {"", "any_io_executor"};
             else
                 params = {"2 posts"};
             for (auto& p : params) {
@@ -916,6 +962,8 @@ int main(int argc, char** argv) {
                                 {"64", "nested", "depth=64", io_home::name}});
     r.write_dat("task_ops", {{"post io", "post", "", io_home::name},
                              {"post strand", "post", "", strand_home::name},
+                             {"post any io", "post", "any_io_executor", io_home::name},
+                             {"post any strand", "post", "any_io_executor", strand_home::name},
                              {"timer io", "timer", "expiry=0", io_home::name},
                              {"timer strand", "timer", "expiry=0", strand_home::name},
                              {"ping-pong io", "ping-pong", "64 B", io_home::name},
