@@ -424,8 +424,12 @@ public:
 
     /// Runs `impls` (name, function returning one sample) `repetitions` times,
     /// interleaved (one run of each in turn), after one warm-up run of each.
+    /// `reps`: runs of each, 0 for the configured number.
     void run_case(std::string group, std::string param, std::string home, std::string unit,
-                  std::vector<std::pair<std::string, std::function<sample()>>> const& impls) {
+                  std::vector<std::pair<std::string, std::function<sample()>>> const& impls,
+                  int reps = 0) {
+        if (reps <= 0)
+            reps = cfg().repetitions;
         if (!cfg().only.empty() && group.find(cfg().only) == std::string::npos)
             return;
         std::fprintf(stderr, "  %s %s %s ...\n", group.c_str(), param.c_str(), home.c_str());
@@ -436,7 +440,7 @@ public:
         }
         for (auto& [impl, f] : impls)
             (void)f();
-        for (int rep = 0; rep < cfg().repetitions; ++rep)
+        for (int rep = 0; rep < reps; ++rep)
             for (std::size_t i = 0; i < impls.size(); ++i)
                 rs[i].runs.push_back(impls[i].second());
         for (auto& r : rs)
@@ -500,8 +504,9 @@ private:
             if (std::find(keys.begin(), keys.end(), k) == keys.end())
                 keys.push_back(k);
         }
-        std::printf("\n%s (%s, -O2; median of %d runs%s)\n", name_.c_str(), compiler().c_str(),
-                    cfg().repetitions, cfg().quick ? ", QUICK smoke run: not for quoting" : "");
+        std::printf("\n%s (%s, -O2; median of %d runs unless noted%s)\n", name_.c_str(),
+                    compiler().c_str(), cfg().repetitions,
+                    cfg().quick ? ", QUICK smoke run: not for quoting" : "");
         std::printf("%-34s %-12s %-10s", "case", "home", "unit");
         for (auto& i : impls_)
             std::printf(" %11s", i.c_str());
