@@ -20,6 +20,7 @@
 //   BOOST_AFFINE_BENCH_COMMIT=id     recorded in the JSON (tools/run-bench.sh sets it)
 //   BOOST_AFFINE_BENCH_ONLY=text    run only the cases whose name contains text
 //                                   (for profiling; targets then read "-")
+//   BOOST_AFFINE_BENCH_IMPL=name    run only this implementation (debugging)
 
 #ifndef BOOST_AFFINE_BENCH_COMMON_HPP
 #define BOOST_AFFINE_BENCH_COMMON_HPP
@@ -201,6 +202,7 @@ struct config {
     std::string results_dir = ".";
     std::string tag;
     std::string only; // run only the cases whose group contains this (profiling)
+    std::string impl; // run only this implementation (debugging)
 
     /// `full` in a normal run, `quick` in a smoke run.
     template <class T>
@@ -227,6 +229,8 @@ inline void init(int argc, char** argv) {
         c.tag = t;
     if (char const* o = std::getenv("BOOST_AFFINE_BENCH_ONLY"); o && *o)
         c.only = o;
+    if (char const* i = std::getenv("BOOST_AFFINE_BENCH_IMPL"); i && *i)
+        c.impl = i;
     c.repetitions = c.quick ? 5 : 7;
 }
 
@@ -432,6 +436,17 @@ public:
             reps = cfg().repetitions;
         if (!cfg().only.empty() && group.find(cfg().only) == std::string::npos)
             return;
+        if (!cfg().impl.empty()) {
+            std::vector<std::pair<std::string, std::function<sample()>>> one;
+            for (auto& i : impls)
+                if (i.first == cfg().impl)
+                    one.push_back(i);
+            if (one.size() != impls.size()) {
+                if (!one.empty())
+                    run_case(group, param, home, unit, one, reps);
+                return;
+            }
+        }
         std::fprintf(stderr, "  %s %s %s ...\n", group.c_str(), param.c_str(), home.c_str());
         std::vector<row> rs;
         for (auto& [impl, f] : impls) {

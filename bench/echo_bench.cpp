@@ -388,8 +388,16 @@ int main(int argc, char** argv) {
         for (auto [name, which] : {std::pair{"affine", impl::affine},
                                    std::pair{"awaitable", impl::awaitable},
                                    std::pair{"callbacks", impl::callbacks},
-                                   std::pair{"floor", impl::floor}})
+                                   std::pair{"floor", impl::floor}}) {
+#if defined(__clang__)
+            // With clang 16, asio::awaitable sessions on a thread_pool with
+            // strands crash now and then (SIGSEGV in awaitable_thread::pump
+            // on a null frame, in 2 of 3 quick runs), as does nothing else here.
+            if (which == impl::awaitable && home != "io_context")
+                continue;
+#endif
             impls.emplace_back(name, [&, which = which] { return run(client, which, conns); });
+        }
         std::string param = std::to_string(conns) + " conn";
         r.run_case("echo", param, home, "req/s", impls);
         // The other metrics of the same runs, as rows of their own.
@@ -413,6 +421,10 @@ int main(int argc, char** argv) {
     for (int conns : {1, 16, 256})
         one("io_context", conns, run_io);
     one("strand/tp2", 16, run_pool);
+#if defined(__clang__)
+    r.note("asio::awaitable is left out on the thread_pool with clang 16: its sessions crashed "
+           "intermittently there (SIGSEGV in awaitable_thread::pump, null frame)");
+#endif
 
     // Targets: at least parity with asio::awaitable; zero allocations per request.
     for (auto [home, conns] : {std::pair{"io_context", 1}, std::pair{"io_context", 16},
@@ -431,11 +443,12 @@ int main(int argc, char** argv) {
             r.add_target(name + " p99 affine/awaitable",
                          aff->extra("p99_us") / aw->extra("p99_us"), "<=", 1.0,
                          r.paired_range(aff, aw, "p99_us"));
-            r.add_target(name + " allocs/request affine",
+        }
+        if (aff)
+            r.add_target(std::string("echo ") + home + " " + p + " allocs/request affine",
                          double(aff->alloc_total()) / double(aff->ops_total()), "<=", 0.0,
                          std::to_string(aff->alloc_total()) + " in " +
                              std::to_string(aff->ops_total()) + " requests");
-        }
     }
     r.write_dat("echo_throughput", {{"1", "echo", "1 conn", "io_context"},
                                     {"16", "echo", "16 conn", "io_context"},
