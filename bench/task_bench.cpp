@@ -640,12 +640,21 @@ void case_ping_pong(bench::report& r, Home& h) {
         h.wait(2);
         return s;
     };
-    r.run_case("ping-pong", "64 B", Home::name, "ns/rt",
-               {{"affine", run(affine_impl{})},
-                {"awaitable", run(awaitable_impl{})},
-                {"callbacks", cb},
-                {"floor", run(floor_impl{})}},
-               runs<Home>());
+    impl_list impls{{"affine", run(affine_impl{})},
+                    {"awaitable", run(awaitable_impl{})},
+                    {"callbacks", cb},
+                    {"floor", run(floor_impl{})}};
+#if defined(__clang__)
+    // With clang 16, asio::awaitable crashed in this case on the strand
+    // (SIGSEGV, in 2 of 5 runs; in echo_bench: in awaitable_thread::pump on
+    // a null frame); nothing else did.
+    if (is_strand<Home>) {
+        impls.erase(impls.begin() + 1);
+        r.note("asio::awaitable is left out of ping-pong on strand/tp2 with clang 16: it "
+               "crashed intermittently there (SIGSEGV)");
+    }
+#endif
+    r.run_case("ping-pong", "64 B", Home::name, "ns/rt", impls, runs<Home>());
 }
 
 template <class Home>
