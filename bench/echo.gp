@@ -8,6 +8,7 @@
 if (!exists("images")) images = "."
 set datafile missing "-"
 set terminal pngcairo size 1200,460 font "sans,10"
+set termoption noenhanced
 set output images."/bench_echo.png"
 set style data histograms
 set style histogram clustered gap 1

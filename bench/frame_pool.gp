@@ -8,6 +8,7 @@
 if (!exists("images")) images = "."
 set datafile missing "-"
 set terminal pngcairo size 900,480 font "sans,10"
+set termoption noenhanced
 set output images."/bench_frame_pool.png"
 set title "Allocate + free of a 256-byte block: ns per pair, median (log scale)"
 set ylabel "ns per pair"

@@ -8,6 +8,7 @@
 if (!exists("images")) images = "."
 set datafile missing "-"
 set terminal pngcairo size 700,420 font "sans,10"
+set termoption noenhanced
 set output images."/bench_memory.png"
 set title "Memory per suspended session (2-level chain on a timer), median"
 set ylabel "bytes per session"

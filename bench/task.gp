@@ -9,6 +9,7 @@
 if (!exists("images")) images = "."
 set datafile missing "-"
 set terminal pngcairo size 900,520 font "sans,10"
+set termoption noenhanced
 set grid ytics
 set key top left
 
@@ -31,7 +32,7 @@ set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
 set boxwidth 0.9
-set xtics rotate by -30 nomirror
+set xtics rotate by -30 nomirror noenhanced
 set key top left
 plot "task_ops.dat" using 2:xticlabels(1) title "boost::affine::task", \
      ""             using 3 title "asio::awaitable", \
