@@ -14,6 +14,7 @@
 #include <boost/affine/protocol.hpp>
 #include <boost/affine/use_affine.hpp>
 
+#include <boost/config.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -52,6 +53,12 @@ struct is_reset_cancellation_state_2<asio::this_coro::reset_cancellation_state_2
 template <bool Strict, class A>
 decltype(auto) transform_operand(environment& env, A&& a);
 
+// Out of line and cold: building a system_error inline would keep the
+// compiler from inlining every co_await's transformation.
+[[noreturn]] BOOST_NOINLINE inline void throw_cancelled() {
+    boost::throw_exception(system::system_error(asio::error::operation_aborted, "co_await"));
+}
+
 // The tiered policy of seed 003, for tasks and the chain's root. `Strict`
 // rejects what would need a trampoline.
 template <bool Strict, class A>
@@ -79,9 +86,8 @@ decltype(auto) transform_awaitable(environment& env, A&& a) {
         // As asio::awaitable: in a cancelled chain, a co_await throws before
         // starting what it awaits (unless this_coro::throw_if_cancelled(false)).
         if (env.throw_if_cancelled() &&
-            env.cancellation_state().cancelled() != asio::cancellation_type::none)
-            boost::throw_exception(
-                system::system_error(asio::error::operation_aborted, "co_await"));
+            env.cancellation_state().cancelled() != asio::cancellation_type::none) [[unlikely]]
+            throw_cancelled();
         return transform_operand<Strict>(env, std::forward<A>(a));
     }
 }
