@@ -44,7 +44,10 @@ struct posted_function {
 class environment_home;
 
 struct environment_access {
-    static void post_function(environment& e, posted_function* f);
+    // `never`: the function must not run inside the call (blocking.never);
+    // otherwise it is dispatched, and may run inside the call where the home
+    // executor allows (a strand whose pool thread is the caller's).
+    static void post_function(environment& e, posted_function* f, bool never);
     static void abandon(environment& e) noexcept;
     static environment_home& home(environment& e) noexcept;
     // Makes `e` current on this thread, without restoring what was: for a
@@ -90,7 +93,7 @@ public:
     // Post for `owner`: the environment whose chain the handler belongs to
     // (which it abandons if destroyed without being invoked).
     virtual void home_post(environment& owner, std::coroutine_handle<> h) = 0;
-    virtual void home_post_function(environment& owner, posted_function* f) = 0;
+    virtual void home_post_function(environment& owner, posted_function* f, bool never) = 0;
 
     // A branch cancellation with nothing emitted and no live handler.
     branch_cancellation* acquire_cancellation() {
@@ -336,8 +339,8 @@ private:
 };
 
 namespace detail {
-inline void environment_access::post_function(environment& e, posted_function* f) {
-    e.home_->home_post_function(e, f);
+inline void environment_access::post_function(environment& e, posted_function* f, bool never) {
+    e.home_->home_post_function(e, f, never);
 }
 inline void environment_access::abandon(environment& e) noexcept {
     e.abandon();

@@ -14,6 +14,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/execution.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
 #include <boost/asio/strand.hpp>
@@ -197,31 +198,52 @@ private:
         post_handler(resume_handler(&owner, h));
     }
 
-    void home_post_function(environment& owner, posted_function* f) override {
-        post_handler(function_handler(&owner, f));
+    void home_post_function(environment& owner, posted_function* f, bool never) override {
+        if (never)
+            post_handler(function_handler(&owner, f));
+        else
+            send_handler<true>(function_handler(&owner, f));
     }
 
     // Posts with the handler's allocator. any_io_executor cannot carry the
     // allocator property, so a known executor inside it is posted to directly.
     template <class Handler>
     void post_handler(Handler&& handler) {
+        send_handler<false>(std::move(handler));
+    }
+
+    // Posts, or dispatches: an operation's completion that arrives away from
+    // the home executor is dispatched there, as Asio completes its own
+    // handlers. A strand then runs it at once if the completing thread may
+    // run the strand (it is idle and the thread is one of its pool's);
+    // otherwise it is queued, as a post would.
+    template <bool Dispatch, class Handler>
+    void send_to(auto const& ex, Handler&& handler) {
+        if constexpr (Dispatch)
+            asio::dispatch(ex, std::move(handler));
+        else
+            asio::post(ex, std::move(handler));
+    }
+
+    template <bool Dispatch, class Handler>
+    void send_handler(Handler&& handler) {
         if constexpr (requires {
                           ex_.get_inner_executor();
                           ex_.get_frame_allocator();
                       }) {
             // An allocating_executor would impose its allocator, which has
             // no fallback: the handler's own allocator is the same one, with.
-            asio::post(ex_.get_inner_executor(), std::move(handler));
+            send_to<Dispatch>(ex_.get_inner_executor(), std::move(handler));
             return;
         } else if constexpr (std::is_same_v<Executor, asio::any_io_executor>) {
             bool posted = for_known_targets(ex_, [&](auto const& e) {
-                asio::post(e, std::move(handler));
+                send_to<Dispatch>(e, std::move(handler));
                 return true;
             });
             if (posted)
                 return;
         }
-        asio::post(ex_, std::move(handler));
+        send_to<Dispatch>(ex_, std::move(handler));
     }
 
     Executor ex_;
@@ -277,7 +299,7 @@ public:
             deallocate_frame(p, sizeof(node));
             throw;
         }
-        environment_access::post_function(*env_, n);
+        environment_access::post_function(*env_, n, never_);
     }
 
     environment& env() const noexcept { return *env_; }
