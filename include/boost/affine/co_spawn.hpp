@@ -303,16 +303,14 @@ requires(!detail::a_task<T> && !detail::task_factory<T> && !detail::asio_awaitab
                   "started with asio::co_spawn");
 }
 
-/// As above, for an execution context.
+/// As above, for an execution context: the same error, through the executor form.
 template <class ExecutionContext, class T, class... CompletionToken>
-requires(!detail::a_task<T> && !detail::task_factory<T> && !detail::asio_awaitable<T> &&
-         std::is_convertible_v<ExecutionContext&,
-                               asio::execution_context&>) void co_spawn(ExecutionContext&, T&&,
-                                                                        CompletionToken&&...) {
-    static_assert(detail::always_false_v<T>,
-                  "boost::affine::co_spawn: the second argument must be a boost::affine::task<T> "
-                  "or strict_task<T>, or a function object returning one; an asio::awaitable is "
-                  "started with asio::co_spawn");
+requires(
+    !detail::a_task<T> && !detail::task_factory<T> && !detail::asio_awaitable<T> &&
+    std::is_convertible_v<ExecutionContext&,
+                          asio::execution_context&>) void co_spawn(ExecutionContext& ctx, T&& t,
+                                                                   CompletionToken&&... token) {
+    (co_spawn)(ctx.get_executor(), std::forward<T>(t), std::forward<CompletionToken>(token)...);
 }
 
 /// Starts a task chain on the executor of an execution context.

@@ -40,9 +40,9 @@ struct posted_function {
     void (*invoke_)(posted_function*, bool run) = nullptr;
 };
 
-// The library's handlers reach the environment's internals through this.
 class environment_home;
 
+// The library's handlers reach the environment's internals through this.
 struct environment_access {
     // `never`: the function must not run inside the call (blocking.never);
     // otherwise it is dispatched, and may run inside the call where the home

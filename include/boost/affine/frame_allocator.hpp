@@ -260,12 +260,17 @@ BOOST_NOINLINE inline thread_state& this_thread_state() noexcept {
     return state;
 }
 
-inline void* allocate_frame(std::size_t n, any_frame_allocator a) {
-    void* raw = a.allocate(n + sizeof(frame_header));
+// Writes the header naming `owner` at the start of `raw`, a block of
+// n + sizeof(frame_header) bytes from `owner`; returns the frame after it.
+inline void* place_frame_header(void* raw, any_frame_allocator owner) noexcept {
     BOOST_ASSERT_MSG(reinterpret_cast<std::uintptr_t>(raw) % 16 == 0,
                      "boost::affine: frame allocators must return 16-byte aligned storage");
-    ::new (raw) frame_header{a};
-    void* frame = static_cast<frame_header*>(raw) + 1;
+    ::new (raw) frame_header{owner};
+    return static_cast<frame_header*>(raw) + 1;
+}
+
+inline void* allocate_frame(std::size_t n, any_frame_allocator a) {
+    void* frame = place_frame_header(a.allocate(n + sizeof(frame_header)), a);
     this_thread_state().last_frame = frame;
     return frame;
 }
@@ -296,7 +301,7 @@ inline global_heap_allocator global_heap;
 
 // Storage for what resumes a chain (a posted resumption, a function posted to
 // the home executor): from the chain's allocator, and from the global heap
-// if that fails, so that a failing frame allocator never loses a chain's
+// if that throws std::bad_alloc, so that a failing frame allocator never loses a chain's
 // resumption. Laid out as a frame (the header names the owner), so
 // deallocate_frame gives it back.
 inline void* allocate_resumption(std::size_t n, any_frame_allocator a) {
@@ -307,8 +312,7 @@ inline void* allocate_resumption(std::size_t n, any_frame_allocator a) {
         a = any_frame_allocator(global_heap);
         raw = a.allocate(n + sizeof(frame_header));
     }
-    ::new (raw) frame_header{a};
-    return static_cast<frame_header*>(raw) + 1;
+    return place_frame_header(raw, a);
 }
 
 // True if `frame` is the frame most recently returned by allocate_frame on this

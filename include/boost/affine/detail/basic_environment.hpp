@@ -256,8 +256,9 @@ private:
     `f` inline when the calling thread is on the home executor (unless
     `blocking.never` was required), and otherwise posts it there, with the
     type-erased function allocated from the chain's frame allocator (from the
-    global heap only if that fails: see allocate_resumption). Outstanding work is tracked by the
-   chain's root for the chain's whole life, so `outstanding_work.tracked` needs no counting here.
+    global heap only if that fails: see allocate_resumption). Outstanding
+    work is tracked by the chain's root for the chain's whole life, so
+    `outstanding_work.tracked` needs no counting here.
 */
 class handler_executor {
 public:

@@ -246,13 +246,13 @@ public:
             release();
             throw;
         }
-        env0_.emplace(env, *cancellation_[0], *this, 0u);
-        env1_.emplace(env, *cancellation_[1], *this, 1u);
-        b0_.handle().promise().attach(*env0_, *this, 0);
-        b1_.handle().promise().attach(*env1_, *this, 1);
+        for (unsigned i = 0; i < 2; ++i)
+            env_[i].emplace(env, *cancellation_[i], *this, i);
+        b0_.handle().promise().attach(*env_[0], *this, 0);
+        b1_.handle().promise().attach(*env_[1], *this, 1);
         pending_.store(3, std::memory_order_relaxed);
-        start(b0_.handle(), *env0_);
-        start(b1_.handle(), *env1_);
+        start(b0_.handle(), *env_[0]);
+        start(b1_.handle(), *env_[1]);
         return arrive();
     }
 
@@ -291,20 +291,16 @@ private:
         }
         if (parent_) {
             environment_home& home = environment_access::home(*parent_);
-            for (unsigned i = 0; i < 2; ++i) {
-                if (cancellation_[i]) {
-                    bool replaced = i == 0 ? (env0_ && env0_->state_replaced())
-                                           : (env1_ && env1_->state_replaced());
-                    home.release_cancellation(std::exchange(cancellation_[i], nullptr), replaced);
-                }
-            }
+            for (unsigned i = 0; i < 2; ++i)
+                if (cancellation_[i])
+                    home.release_cancellation(std::exchange(cancellation_[i], nullptr),
+                                              env_[i] && env_[i]->state_replaced());
         }
     }
 
     branch<T0> b0_;
     branch<T1> b1_;
-    std::optional<branch_environment> env0_;
-    std::optional<branch_environment> env1_;
+    std::optional<branch_environment> env_[2];
     bool forwarding_ = false;
 };
 
