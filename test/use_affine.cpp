@@ -372,6 +372,9 @@ BOOST_AUTO_TEST_CASE(handler_reports_home_executor_allocator_and_slot) {
 }
 
 BOOST_AUTO_TEST_CASE(handler_executor_runs_foreign_work_on_home) {
+    // The foreign thread posts to ioc: as with any thread that uses an
+    // executor, it must be done before ioc goes (it is joined below).
+    std::thread foreign;
     asio::io_context ioc;
     std::atomic<bool> on_home{false}; // polled by this thread
     affine::co_spawn(
@@ -381,12 +384,12 @@ BOOST_AUTO_TEST_CASE(handler_executor_runs_foreign_work_on_home) {
                 return asio::async_initiate<decltype(token), void(int)>(
                     [&](auto handler) {
                         // Completed from a foreign thread through the handler's executor.
-                        std::thread([handler = std::move(handler)]() mutable {
+                        foreign = std::thread([handler = std::move(handler)]() mutable {
                             auto ex = asio::get_associated_executor(handler);
                             asio::dispatch(ex, [handler = std::move(handler)]() mutable {
                                 std::move(handler)(1);
                             });
-                        }).detach();
+                        });
                     },
                     token);
             };
@@ -401,6 +404,7 @@ BOOST_AUTO_TEST_CASE(handler_executor_runs_foreign_work_on_home) {
         std::this_thread::yield();
     guard.reset();
     runner.join();
+    foreign.join();
     BOOST_TEST(on_home.load());
 }
 
