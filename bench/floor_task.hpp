@@ -14,9 +14,10 @@
 // - Frames come from a thread-local free list per 64-byte size class, taken
 //   from operator new and never given back (a frame freed on another thread
 //   goes to that thread's list: memory can grow without bound there).
-//   The two functions are out of line, as the library's are: clang 16 may
-//   otherwise keep a thread-local's address across a suspension (LLVM
-//   #47179), which is wrong when a coroutine resumes on another thread.
+//   The two functions follow the library's rule (detail/config.hpp): inline
+//   with GCC, out of line with clang, which may otherwise keep a
+//   thread-local's address across a suspension (LLVM #47179), which is wrong
+//   when a coroutine resumes on another thread.
 // - floor::use_floor: a completion token whose handler resumes the awaiting
 //   coroutine directly; the initiation and the values live in the frame;
 //   Asio's own storage for the operation comes from Asio's recycling
@@ -70,7 +71,13 @@ inline constinit thread_local frame_cache tl_frames;
 
 } // namespace detail
 
-[[gnu::noinline]] inline void* frame_allocate(std::size_t n) {
+#if defined(__GNUC__) && !defined(__clang__)
+#define BOOST_AFFINE_BENCH_FLOOR_TLS_ACCESS [[gnu::always_inline]]
+#else
+#define BOOST_AFFINE_BENCH_FLOOR_TLS_ACCESS [[gnu::noinline]]
+#endif
+
+BOOST_AFFINE_BENCH_FLOOR_TLS_ACCESS inline void* frame_allocate(std::size_t n) {
     std::size_t const c = (n + 63) / 64;
     if (c >= detail::class_count)
         return ::operator new(n);
@@ -82,7 +89,7 @@ inline constinit thread_local frame_cache tl_frames;
     return ::operator new(c * 64);
 }
 
-[[gnu::noinline]] inline void frame_deallocate(void* p, std::size_t n) noexcept {
+BOOST_AFFINE_BENCH_FLOOR_TLS_ACCESS inline void frame_deallocate(void* p, std::size_t n) noexcept {
     std::size_t const c = (n + 63) / 64;
     if (c >= detail::class_count) {
         ::operator delete(p);
@@ -408,7 +415,8 @@ public:
             return [&]<std::size_t... J>(std::index_sequence<J...>) {
                 return std::tuple<std::tuple_element_t<first + J, values>...>(
                     std::move(std::get<first + J>(v))...);
-            }(std::make_index_sequence<rest>());
+            }
+        (std::make_index_sequence<rest>());
     }
 
 private:

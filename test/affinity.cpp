@@ -44,6 +44,11 @@ namespace {
 
 using test::foreign_thread;
 
+// This thread's library state, reached through a call that is never inlined.
+BOOST_NOINLINE affine::detail::thread_state* thread_state_out_of_line() {
+    return &affine::detail::this_thread_state();
+}
+
 // Affine awaitable: completes on the foreign thread, resumes through d(h).
 struct foreign_affine {
     asio::io_context& foreign;
@@ -100,6 +105,11 @@ task<void> round(std::function<bool()> on_home, std::atomic<int>& violations,
         ++checks;
         if (!on_home())
             ++violations;
+        // The library's thread-local state, reached here as the library
+        // reaches it in coroutine bodies (inline with GCC: detail/config.hpp),
+        // is the state of the thread this code runs on.
+        if (&affine::detail::this_thread_state() != thread_state_out_of_line())
+            ++violations;
     };
     auto ex = co_await asio::this_coro::executor;
     asio::steady_timer timer(ex);
@@ -108,6 +118,9 @@ task<void> round(std::function<bool()> on_home, std::atomic<int>& violations,
         check();
         co_await asio::post(foreign, use_affine); // completes on the foreign thread
         check();
+        // The same, written in the coroutine body itself.
+        if (&affine::detail::this_thread_state() != thread_state_out_of_line())
+            ++violations;
         timer.expires_after(std::chrono::microseconds(1));
         co_await timer.async_wait(use_affine);
         check();

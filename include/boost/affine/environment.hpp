@@ -200,8 +200,15 @@ public:
         `operator()` does and returns `std::noop_coroutine()`.
     */
     std::coroutine_handle<> dispatch(std::coroutine_handle<> h) {
-        if (detail::current_environment() == this)
+        if (detail::current_environment() == this) [[likely]]
             return h;
+        return dispatch_elsewhere(h);
+    }
+
+private:
+    // dispatch() when this thread is not running this chain: out of line, so
+    // that the usual case inlines into every final suspension.
+    BOOST_NOINLINE std::coroutine_handle<> dispatch_elsewhere(std::coroutine_handle<> h) {
         if (running_in_this_thread()) {
             scope s(*this);
             h.resume();
@@ -211,6 +218,7 @@ public:
         return std::noop_coroutine();
     }
 
+public:
     /** Posts the resumption of `h` to the home executor.
 
         The operation's storage comes from the chain's frame allocator.

@@ -10,6 +10,7 @@
 
 #include <boost/affine/concepts.hpp>
 #include <boost/affine/frame_pool.hpp>
+#include <boost/affine/detail/config.hpp>
 
 #include <boost/assert.hpp>
 #include <boost/config.hpp>
@@ -142,10 +143,19 @@ public:
     /** Allocates `n` bytes, 16-byte aligned.
         @throws Whatever the underlying allocator throws (`std::bad_alloc`).
     */
-    [[nodiscard]] void* allocate(std::size_t n) const { return vt_->allocate(state_, n); }
+    [[nodiscard]] void* allocate(std::size_t n) const {
+        if (refers_to_a_frame_pool()) // the usual case, without the indirect call
+            return static_cast<frame_pool*>(state_)->allocate(n);
+        return vt_->allocate(state_, n);
+    }
 
     /// Gives back `p`, allocated with the same `n`.
-    void deallocate(void* p, std::size_t n) const noexcept { vt_->deallocate(state_, p, n); }
+    void deallocate(void* p, std::size_t n) const noexcept {
+        if (refers_to_a_frame_pool())
+            static_cast<frame_pool*>(state_)->deallocate(p, n);
+        else
+            vt_->deallocate(state_, p, n);
+    }
 
     /// True if both handles allocate from the same allocator.
     friend bool operator==(any_frame_allocator const& a, any_frame_allocator const& b) noexcept {
@@ -153,6 +163,10 @@ public:
     }
 
 private:
+    bool refers_to_a_frame_pool() const noexcept {
+        return vt_ == &detail::frame_allocator_by_reference<frame_pool>::vtable;
+    }
+
     detail::frame_allocator_vtable const* vt_;
     void* state_ = nullptr;
 };
@@ -246,19 +260,31 @@ struct thread_state {
     void* last_frame = nullptr;
     // The environment of the chain running on this thread (environment.hpp).
     void* environment = nullptr;
+    // The operation whose initiation runs on this thread (use_affine.hpp), and
+    // whether its completion handler ran inside that initiation.
+    void* starting_operation = nullptr;
+    bool completed_inside_initiation = false;
 };
 
 // The only way to the thread state. It is called from coroutine bodies, which
-// may resume on another thread, and a compiler that inlines a thread_local
-// access there may keep the variable's address across the suspension (clang
-// 16 does: ThreadSanitizer saw two threads write one "thread-local"). Out of
-// line, and with a barrier so that two calls are never merged, every access
-// finds the state of the thread it runs on.
+// may resume on another thread. Where the compiler may keep a thread-local's
+// address across a suspension (clang 16 does: ThreadSanitizer saw two threads
+// write one "thread-local"; detail/config.hpp), it is out of line, with a
+// barrier so that two calls are never merged, and every access finds the state
+// of the thread it runs on. With GCC it is inline.
+#if BOOST_AFFINE_DETAIL_TLS_INLINE
+inline constinit thread_local thread_state tls_thread_state;
+
+BOOST_FORCEINLINE thread_state& this_thread_state() noexcept {
+    return tls_thread_state;
+}
+#else
 BOOST_NOINLINE inline thread_state& this_thread_state() noexcept {
     static constinit thread_local thread_state state;
     __asm__ __volatile__("" ::: "memory");
     return state;
 }
+#endif
 
 // Writes the header naming `owner` at the start of `raw`, a block of
 // n + sizeof(frame_header) bytes from `owner`; returns the frame after it.
@@ -269,9 +295,11 @@ inline void* place_frame_header(void* raw, any_frame_allocator owner) noexcept {
     return static_cast<frame_header*>(raw) + 1;
 }
 
-inline void* allocate_frame(std::size_t n, any_frame_allocator a) {
+inline void* allocate_frame(std::size_t n, any_frame_allocator const& a) {
     void* frame = place_frame_header(a.allocate(n + sizeof(frame_header)), a);
+#if BOOST_AFFINE_DETAIL_MAY_ELIDE_FRAMES
     this_thread_state().last_frame = frame;
+#endif
     return frame;
 }
 
@@ -282,7 +310,9 @@ inline any_frame_allocator current_frame_allocator() noexcept {
 }
 
 inline void* allocate_frame(std::size_t n) {
-    return allocate_frame(n, current_frame_allocator());
+    if (any_frame_allocator const* cur = this_thread_state().allocator) [[likely]]
+        return allocate_frame(n, *cur);
+    return allocate_frame(n, any_frame_allocator());
 }
 
 inline void deallocate_frame(void* frame, std::size_t n) noexcept {
@@ -317,11 +347,16 @@ inline void* allocate_resumption(std::size_t n, any_frame_allocator a) {
 
 // True if `frame` is the frame most recently returned by allocate_frame on this
 // thread; consumes the record.
-inline bool take_frame_allocated(void* frame) noexcept {
+// Always true where frames are never elided.
+inline bool take_frame_allocated([[maybe_unused]] void* frame) noexcept {
+#if !BOOST_AFFINE_DETAIL_MAY_ELIDE_FRAMES
+    return true;
+#else
     thread_state& state = this_thread_state();
     bool allocated = state.last_frame == frame;
     state.last_frame = nullptr;
     return allocated;
+#endif
 }
 
 // Makes `a` the current frame allocator of this thread for a scope.

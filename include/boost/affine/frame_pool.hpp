@@ -9,6 +9,7 @@
 #define BOOST_AFFINE_FRAME_POOL_HPP
 
 #include <boost/affine/concepts.hpp>
+#include <boost/affine/detail/config.hpp>
 #include <boost/affine/detail/frame_pool_impl.hpp>
 
 #include <boost/assert.hpp>
@@ -132,10 +133,12 @@ public:
 
         @throws std::bad_alloc if upstream cannot provide memory.
     */
-    // Out of line on purpose: it is called from coroutine bodies, which may
-    // resume on another thread, and an inlined thread_local access there may
-    // keep the address of the previous thread's cache (clang 16 does).
-    [[nodiscard]] BOOST_NOINLINE void* allocate(std::size_t n) { return core_.allocate(n); }
+    // Out of line where the compiler may keep a thread-local's address across
+    // a coroutine's suspension (clang; see detail/config.hpp): it is called
+    // from coroutine bodies, which may resume on another thread.
+    [[nodiscard]] BOOST_AFFINE_DETAIL_TLS_ACCESS void* allocate(std::size_t n) {
+        return core_.allocate(n);
+    }
 
     /** Give back storage obtained from `allocate(n)`.
 
@@ -149,7 +152,9 @@ public:
         @param p The storage; `allocate(n)` of this pool returned it.
         @param n The same size as passed to `allocate`.
     */
-    BOOST_NOINLINE void deallocate(void* p, std::size_t n) noexcept { core_.deallocate(p, n); }
+    BOOST_AFFINE_DETAIL_TLS_ACCESS void deallocate(void* p, std::size_t n) noexcept {
+        core_.deallocate(p, n);
+    }
 
     /** Return the pool's counters.
 

@@ -112,12 +112,11 @@ public:
             std::coroutine_handle<> await_suspend(std::coroutine_handle<>) noexcept {
                 // Copy out first: once dispatched, the continuation may run
                 // on another thread and destroy this frame.
-                std::coroutine_handle<> c =
-                    p_->continuation_ ? p_->continuation_ : std::noop_coroutine();
+                std::coroutine_handle<> c = p_->continuation_;
                 Dispatcher* d = p_->dispatcher_;
-                if (!d || c == std::noop_coroutine())
-                    return c;
-                return detail::dispatch_to(*d, c);
+                if (d && c) [[likely]]
+                    return detail::dispatch_to(*d, c);
+                return c ? c : std::noop_coroutine();
             }
             void await_resume() const noexcept {}
         };

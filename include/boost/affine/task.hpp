@@ -14,6 +14,7 @@
 #include <boost/affine/make_affine.hpp>
 #include <boost/affine/protocol.hpp>
 #include <boost/affine/detail/await_transform.hpp>
+#include <boost/affine/detail/config.hpp>
 #include <boost/affine/detail/misuse.hpp>
 #include <boost/affine/detail/result.hpp>
 
@@ -40,9 +41,11 @@ class task_promise : public frame_allocating_promise,
                      public promise_result<T> {
 public:
     task_promise() noexcept {
+#if BOOST_AFFINE_DETAIL_MAY_ELIDE_FRAMES
         if (take_frame_allocated(
                 std::coroutine_handle<task_promise>::from_promise(*this).address()))
             this->result_.flags() |= frame_allocated_flag;
+#endif
     }
 
     Task get_return_object() noexcept {
@@ -50,12 +53,20 @@ public:
     }
 
     // Lazy: a task runs when awaited or spawned.
-    std::suspend_always initial_suspend() noexcept { return {}; }
+    std::suspend_always initial_suspend() noexcept {
+        return {};
+    }
 
-    T result() { return this->result_.get(); }
+    T result() {
+        return this->result_.get();
+    }
 
     bool elided() const noexcept {
+#if BOOST_AFFINE_DETAIL_MAY_ELIDE_FRAMES
         return !(const_cast<task_promise*>(this)->result_.flags() & frame_allocated_flag);
+#else
+        return false; // the compiler never elides (detail/config.hpp)
+#endif
     }
 
     environment& env() const noexcept {

@@ -180,13 +180,19 @@ public:
             detail::report_misuse("boost::affine: an async_op is awaited once");
         h_ = h;
         env_ = &env;
-        phase_.store(phase::starting, std::memory_order_relaxed);
+        phase_ = phase::pending;
+        // While the initiation runs, this thread's state names the operation:
+        // a handler invoked inside it, on this thread, stores the values and
+        // leaves the resumption to us; a handler invoked on another thread
+        // does not see the mark and resumes the coroutine through the
+        // environment, even before the initiation has returned. So no atomic
+        // read-modify-write decides who resumes.
+        detail::thread_state& state = detail::this_thread_state();
+        initiation_mark mark(state, this);
         vt_->start(this);
-        // From here on, the handler may run on another thread: this is the
-        // last access to *this unless the operation already completed.
-        phase expected = phase::starting;
-        return phase_.compare_exchange_strong(expected, phase::suspended,
-                                              std::memory_order_acq_rel);
+        // *this may be gone now (resumed elsewhere): only the thread's state
+        // tells what happened.
+        return !state.completed_inside_initiation;
     }
 
     /** Non-affine form: joins the chain running on this thread.
@@ -202,7 +208,7 @@ public:
 
     /// The completion values; throws the error, if any.
     result_type await_resume() {
-        BOOST_ASSERT(phase_.load(std::memory_order_relaxed) == phase::completed);
+        BOOST_ASSERT(phase_ == phase::completed);
         values& v = results();
         if constexpr (traits::has_error) {
             auto& e = std::get<0>(v);
@@ -221,7 +227,32 @@ private:
     friend struct detail::async_op_access;
     friend class detail::affine_handler<Args...>;
 
-    enum class phase : unsigned char { idle, starting, suspended, completed };
+    // idle: holds the initiation; pending: started; completed: holds the
+    // values. Written by the awaiting coroutine before the initiation and by
+    // the handler, read by the coroutine after its resumption (which the
+    // executor or the initiating thread orders after the handler).
+    enum class phase : unsigned char { idle, pending, completed };
+
+    // Marks this thread as running an operation's initiation, for a scope;
+    // nested initiations restore the outer one's mark.
+    class initiation_mark {
+    public:
+        initiation_mark(detail::thread_state& state, async_op* op) noexcept
+            : state_(state)
+            , op_(std::exchange(state.starting_operation, op))
+            , completed_(std::exchange(state.completed_inside_initiation, false)) {}
+        ~initiation_mark() {
+            state_.starting_operation = op_;
+            state_.completed_inside_initiation = completed_;
+        }
+        initiation_mark(initiation_mark const&) = delete;
+        initiation_mark& operator=(initiation_mark const&) = delete;
+
+    private:
+        detail::thread_state& state_;
+        void* op_;
+        bool completed_;
+    };
 
     struct vtable {
         void (*start)(async_op*);
@@ -251,9 +282,15 @@ private:
     template <class Stored>
     static void start_stored(async_op* self) {
         // Move the initiation out, free its storage (the completion values
-        // reuse it), then initiate.
-        Stored local(std::move(*stored<Stored>(self)));
-        destroy_stored<Stored>(self);
+        // reuse it; freed even if the move throws), then initiate.
+        struct free_stored {
+            async_op* self_;
+            ~free_stored() { destroy_stored<Stored>(self_); }
+        };
+        Stored local = [self] {
+            free_stored f{self};
+            return Stored(std::move(*stored<Stored>(self)));
+        }();
         std::apply(
             [self](auto& init, auto&... args) {
                 std::move(init)(handler_type(self), std::move(args)...);
@@ -309,9 +346,18 @@ private:
     template <class... Vs>
     void complete(Vs&&... vs) {
         ::new (static_cast<void*>(storage_)) values(std::forward<Vs>(vs)...);
-        if (phase_.exchange(phase::completed, std::memory_order_acq_rel) == phase::starting)
-            return; // completed inside the initiation: await_suspend resumes
+        phase_ = phase::completed;
+        if (initiating_here()) {
+            // Inside the initiation, on its thread: await_suspend resumes.
+            detail::this_thread_state().completed_inside_initiation = true;
+            return;
+        }
         (*env_)(h_);
+    }
+
+    // True if this operation's initiation is running on this thread.
+    bool initiating_here() const noexcept {
+        return detail::this_thread_state().starting_operation == this;
     }
 
     static constexpr std::size_t storage_size =
@@ -321,7 +367,7 @@ private:
     vtable const* vt_;
     std::coroutine_handle<> h_;
     environment* env_ = nullptr;
-    std::atomic<phase> phase_{phase::idle};
+    phase phase_ = phase::idle;
 };
 
 namespace detail {
@@ -345,8 +391,7 @@ public:
     // the operation is still starting, the initiation failed and its exception
     // reaches the awaiting coroutine instead.
     ~affine_handler() {
-        if (op_ && op_->phase_.load(std::memory_order_acquire) ==
-                       async_op<void(Args...)>::phase::suspended)
+        if (op_ && !op_->initiating_here())
             detail::environment_access::abandon(*op_->env_);
     }
 
