@@ -48,8 +48,8 @@
 
 namespace asio = boost::asio;
 namespace affine = boost::affine;
-using boost::system::error_code;
 using bench::cfg;
+using boost::system::error_code;
 
 namespace {
 
@@ -85,7 +85,9 @@ struct floor_impl {
     template <class T>
     using task = floor_bench::task<T>;
     static constexpr auto& token = floor_bench::use_floor;
-    static void spawn(executor ex, task<void> t) { floor_bench::spawn(ex, std::move(t), [] {}); }
+    static void spawn(executor ex, task<void> t) {
+        floor_bench::spawn(ex, std::move(t), [] {});
+    }
 };
 
 template <class I>
@@ -234,10 +236,9 @@ struct block_recorder {
 };
 
 std::size_t pool_block(std::size_t n) {
-    std::size_t b = 64;
-    while (b < n)
-        b *= 2;
-    return n > affine::frame_pool::max_class_size ? n : b;
+    namespace d = affine::detail;
+    std::size_t const c = d::frame_pool_class_of(n);
+    return c < d::frame_pool_class_count ? d::frame_pool_class_size(c) : n;
 }
 
 std::string affine_session_blocks() {
@@ -323,7 +324,9 @@ int main(int argc, char** argv) {
         }
     }
 
-    auto v = [&](char const* group, char const* i) { return r.value(group, param, "io_context", i); };
+    auto v = [&](char const* group, char const* i) {
+        return r.value(group, param, "io_context", i);
+    };
     r.add_target("heap bytes per session affine/awaitable",
                  v("heap per session", "affine") / v("heap per session", "awaitable"), "<=", 0.5);
     r.add_target("RSS per session affine/awaitable",

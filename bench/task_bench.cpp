@@ -61,8 +61,8 @@
 
 namespace asio = boost::asio;
 namespace affine = boost::affine;
-using boost::system::error_code;
 using bench::cfg;
+using boost::system::error_code;
 
 namespace {
 
@@ -530,7 +530,8 @@ std::function<bench::sample()> chain_run(Home& h, Make make) {
 
 template <class Home>
 void case_nested(bench::report& r, Home& h) {
-    long const levels = cfg().pick(4'000'000L, 200'000L) / (is_strand<Home> && !cfg().quick ? 3 : 1);
+    long const levels =
+        cfg().pick(4'000'000L, 200'000L) / (is_strand<Home> && !cfg().quick ? 3 : 1);
     for (int depth : {1, 4, 16, 64}) {
         int const n = int(levels / depth);
         int const warm = n / 10 + 1;
@@ -552,9 +553,8 @@ void case_post(bench::report& r, Home& h) {
     int const n = ops<Home>(400'000, 150'000, 10'000);
     int const warm = n / 10;
     auto run = [&]<class I>(I) {
-        return chain_run<I>(h, [&h, warm, n](bench::sample* s) {
-            return post_loop<I>(h.a(), warm, n, s);
-        });
+        return chain_run<I>(
+            h, [&h, warm, n](bench::sample* s) { return post_loop<I>(h.a(), warm, n, s); });
     };
     auto cb = [&h, warm, n] {
         bench::sample s;
@@ -570,7 +570,8 @@ void case_post(bench::report& r, Home& h) {
                 {"floor", run(floor_impl{})}},
                runs<Home>());
     auto run_any = [&]<class I>(I) {
-        return chain_run<I>(h, [warm, n](bench::sample* s) { return post_any_loop<I>(warm, n, s); });
+        return chain_run<I>(h,
+                            [warm, n](bench::sample* s) { return post_any_loop<I>(warm, n, s); });
     };
     r.run_case("post", "any_io_executor", Home::name, "ns/op",
                {{"affine", run_any(affine_impl{})}, {"awaitable", run_any(awaitable_impl{})}},
@@ -582,8 +583,8 @@ using timer_t_ = asio::basic_waitable_timer<std::chrono::steady_clock,
                                             asio::wait_traits<std::chrono::steady_clock>,
                                             typename Home::executor_type>;
 template <class Home>
-using socket_t = asio::basic_stream_socket<asio::local::stream_protocol,
-                                           typename Home::executor_type>;
+using socket_t =
+    asio::basic_stream_socket<asio::local::stream_protocol, typename Home::executor_type>;
 
 template <class Home>
 void case_timer(bench::report& r, Home& h) {
@@ -662,14 +663,12 @@ void case_operators(bench::report& r, Home& h) {
     int const n = ops<Home>(100'000, 60'000, 4'000);
     int const warm = n / 10;
     auto run_and = [&]<class I>(I) {
-        return chain_run<I>(h, [&h, warm, n](bench::sample* s) {
-            return and_loop<I>(h.a(), warm, n, s);
-        });
+        return chain_run<I>(
+            h, [&h, warm, n](bench::sample* s) { return and_loop<I>(h.a(), warm, n, s); });
     };
     auto run_or = [&]<class I>(I) {
-        return chain_run<I>(h, [&h, warm, n](bench::sample* s) {
-            return or_loop<I>(h.a(), warm, n, s);
-        });
+        return chain_run<I>(
+            h, [&h, warm, n](bench::sample* s) { return or_loop<I>(h.a(), warm, n, s); });
     };
     auto cb = [&h, warm, n] {
         bench::sample s;
@@ -788,8 +787,7 @@ void frame_sizes(std::vector<std::pair<std::string, std::size_t>>& out, Size siz
                      size([&] { return ping_loop<I>(sock, 0, 0, &s); }));
     out.emplace_back("frame: echo side (64 B)", size([&] { return echo_side<I>(sock); }));
     out.emplace_back("frame: a && b awaiting loop", size([&] { return and_loop<I>(e, 0, 0, &s); }));
-    out.emplace_back("frame: a && b operator",
-                     size([&] { return I::both(leaf<I>(), leaf<I>()); }));
+    out.emplace_back("frame: a && b operator", size([&] { return I::both(leaf<I>(), leaf<I>()); }));
 }
 
 void sizes(bench::report& r) {
@@ -864,7 +862,7 @@ void sizes(bench::report& r) {
             add(k, "awaitable", double(v));
     }
     r.note("frame sizes: affine = the size its promise's operator new receives (the pool "
-           "block is 16 bytes more, rounded up to 64, 128, 256, ...); floor = the same; "
+           "block is 16 bytes more, rounded up to a multiple of 64); floor = the same; "
            "awaitable = the block Asio asks aligned_alloc for (the frame size rounded up to "
            "4, plus 1, then to 16)");
 }
@@ -923,14 +921,14 @@ int main(int argc, char** argv) {
         for (char const* home : {io_home::name, strand_home::name}) {
             ratio("nested " + p + " " + home + " affine/floor", "nested", p, home, "affine",
                   "floor", "<=", 1.3);
-            ratio("nested " + p + " " + home + " awaitable/affine", "nested", p, home,
-                  "awaitable", "affine", ">=", 3.0);
+            ratio("nested " + p + " " + home + " awaitable/affine", "nested", p, home, "awaitable",
+                  "affine", ">=", 3.0);
         }
     }
     ratio("post io_context affine/awaitable", "post", "", io_home::name, "affine", "awaitable",
           "<=", 0.75);
-    ratio("post strand/tp2 affine/awaitable", "post", "", strand_home::name, "affine",
-          "awaitable", "<=", 0.6);
+    ratio("post strand/tp2 affine/awaitable", "post", "", strand_home::name, "affine", "awaitable",
+          "<=", 0.6);
     ratio("post any_io_executor io_context affine/awaitable", "post", "any_io_executor",
           io_home::name, "affine", "awaitable", "<=", 0.75);
     ratio("post any_io_executor strand/tp2 affine/awaitable", "post", "any_io_executor",

@@ -91,12 +91,15 @@ BOOST_AUTO_TEST_CASE(freed_block_is_reused_on_same_thread) {
         BOOST_TEST(q == p, "size " << n);
         pool.deallocate(q, n);
     }
-    // Sizes in the same class share blocks.
-    void* p = pool.allocate(129);
-    pool.deallocate(p, 129);
+    // Sizes in the same class (193..256 bytes) share blocks; the next class does not.
+    void* p = pool.allocate(193);
+    pool.deallocate(p, 193);
     void* q = pool.allocate(256);
     BOOST_TEST(q == p);
     pool.deallocate(q, 256);
+    void* r = pool.allocate(257);
+    BOOST_TEST(r != p);
+    pool.deallocate(r, 257);
 }
 
 BOOST_AUTO_TEST_CASE(frame_freed_on_another_thread_is_reused) {

@@ -43,8 +43,9 @@ struct frame_pool_stats {
 
 /** A recycling pool for coroutine frames.
 
-    Requests of up to @ref max_class_size bytes are rounded up to one of seven size classes,
-    64, 128, 256, 512, 1024, 2048 and 4096 bytes, and served from slabs of
+    Requests of up to @ref max_class_size bytes are rounded up to one of 64 size classes, the
+    multiples of 64 bytes up to 4096 (so a block wastes less than 64 bytes), and served from
+    slabs of
     `options::slab_size` bytes taken from upstream (`::operator new`); such blocks are 64-byte
     aligned. Larger requests go to upstream directly, 16-byte aligned.
 
@@ -66,7 +67,7 @@ struct frame_pool_stats {
     @par Example
     @code
     boost::affine::frame_pool pool;
-    void* p = pool.allocate(200); // a 256-byte block
+    void* p = pool.allocate(200); // a 256-byte block (the class of 193..256 bytes)
     pool.deallocate(p, 200);      // same size as allocated
     @endcode
 */

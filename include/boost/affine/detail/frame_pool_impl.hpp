@@ -19,9 +19,9 @@
 
 // Layout of the pool (see frame_pool.hpp for the user's view):
 //
-// - Small requests (1..4096 bytes) are rounded up to one of seven power-of-two
-//   classes, 64..4096 bytes. Blocks are carved from slabs of `slab_size` bytes
-//   (64-byte aligned), so every small block is 64-byte aligned.
+// - Small requests (1..4096 bytes) are rounded up to one of 64 classes, every
+//   multiple of 64 bytes up to 4096 (a frame wastes less than 64 bytes). Blocks are carved from
+//   slabs of `slab_size` bytes (64-byte aligned), so every small block is 64-byte aligned.
 // - Each thread has, per pool it uses, a record: per class a "current" free
 //   list of at most B = thread_cache_blocks / 2 blocks and one full "spare"
 //   list of exactly B blocks (the two-magazine scheme). Allocation pops the
@@ -38,12 +38,11 @@
 namespace boost::affine::detail {
 
 /// Number of small size classes.
-inline constexpr std::size_t frame_pool_class_count = 7;
-/// Size of the smallest class; every class is a power-of-two multiple of it.
+inline constexpr std::size_t frame_pool_class_count = 64;
+/// Size of the smallest class; every class is a multiple of it.
 inline constexpr std::size_t frame_pool_min_class = 64;
 /// Size of the largest class; larger requests go upstream.
-inline constexpr std::size_t frame_pool_max_class = frame_pool_min_class
-                                                    << (frame_pool_class_count - 1);
+inline constexpr std::size_t frame_pool_max_class = frame_pool_min_class * frame_pool_class_count;
 /// Alignment of slabs, and header reserved at the start of each.
 inline constexpr std::size_t frame_pool_slab_align = 64;
 /// Number of pools a thread caches blocks for at once.
@@ -52,16 +51,16 @@ inline constexpr std::size_t frame_pool_thread_slots = 4;
 /// Size class of a request of `n` bytes; `>= frame_pool_class_count` when oversize (n == 0
 /// included, which wraps around and is served upstream).
 constexpr std::size_t frame_pool_class_of(std::size_t n) noexcept {
-    return static_cast<std::size_t>(std::bit_width((n - 1) | (frame_pool_min_class - 1))) -
-           static_cast<std::size_t>(std::bit_width(frame_pool_min_class - 1));
+    return (n - 1) / frame_pool_min_class;
 }
 
 constexpr std::size_t frame_pool_class_size(std::size_t c) noexcept {
-    return frame_pool_min_class << c;
+    return frame_pool_min_class * (c + 1);
 }
 
 static_assert(frame_pool_class_of(1) == 0 && frame_pool_class_of(64) == 0);
 static_assert(frame_pool_class_of(65) == 1 && frame_pool_class_of(128) == 1);
+static_assert(frame_pool_class_of(129) == 2 && frame_pool_class_size(2) == 192);
 static_assert(frame_pool_class_of(frame_pool_max_class) == frame_pool_class_count - 1);
 static_assert(frame_pool_class_of(frame_pool_max_class + 1) >= frame_pool_class_count);
 static_assert(frame_pool_class_of(0) >= frame_pool_class_count);
@@ -422,8 +421,9 @@ private:
     }
 
     void new_slab_locked(std::size_t c) {
-        // The current slab's tail is smaller than class c: split it into smaller classes (each
-        // at most once, sizes being powers of two) so that nothing is wasted.
+        // The current slab's tail is smaller than class c: give it to smaller classes (a tail
+        // is a multiple of 64 bytes, so one block of the largest class that fits takes it all)
+        // so that nothing is wasted.
         std::size_t rest = static_cast<std::size_t>(bump_end_ - bump_);
         for (std::size_t k = c; k-- != 0;) {
             std::size_t const size = frame_pool_class_size(k);
