@@ -85,8 +85,8 @@ decltype(auto) transform_awaitable(environment& env, A&& a) {
     } else {
         // As asio::awaitable: in a cancelled chain, a co_await throws before
         // starting what it awaits (unless this_coro::throw_if_cancelled(false)).
-        if (env.throw_if_cancelled() &&
-            env.cancellation_state().cancelled() != asio::cancellation_type::none) [[unlikely]]
+        if (env.cancellation_state().cancelled() != asio::cancellation_type::none &&
+            env.throw_if_cancelled()) [[unlikely]]
             throw_cancelled();
         return transform_operand<Strict>(env, std::forward<A>(a));
     }
