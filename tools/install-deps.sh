@@ -23,6 +23,7 @@ packages=(
     asciidoctor
     ruby-rouge
     gnuplot-nox
+    python3
 )
 
 missing=()

@@ -7,8 +7,9 @@
 # The benchmark suite, in one command: builds every benchmark (bench/*.cpp ->
 # bench_<stem>; -O2), runs each (its table on standard output, kept in
 # <results>/<stem>.txt; its JSON and gnuplot data files in <results>), prints
-# the targets of all of them, and draws the plots (bench/*.gp ->
-# doc/images/bench_*.png).
+# the targets of all of them, draws the plots (bench/*.gp ->
+# doc/images/bench_*.png) and writes the documentation's tables
+# (tools/bench-tables.py -> doc/bench_tables.adoc).
 #
 #   tools/run-bench.sh [--quick] [bench arguments...]
 #
@@ -134,6 +135,11 @@ if [[ -z "$tag" ]]; then
     else
         echo "run-bench.sh: gnuplot not found: no plots" >&2
     fi
+fi
+
+if [[ $quick -eq 0 ]]; then
+    # The documentation's tables (doc/bench_tables.adoc), from g++'s and clang's results.
+    python3 "$root/tools/bench-tables.py" "$results" "$root/doc/bench_tables.adoc"
 fi
 
 echo "Results in $results${tag:+ (tag $tag)}"
