@@ -26,6 +26,7 @@
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/defer.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/experimental/channel.hpp>
 #include <boost/asio/experimental/concurrent_channel.hpp>
@@ -406,6 +407,34 @@ BOOST_AUTO_TEST_CASE(handler_executor_runs_foreign_work_on_home) {
     runner.join();
     foreign.join();
     BOOST_TEST(on_home.load());
+}
+
+// post(ex, use_affine) with an any_io_executor: the library posts the
+// resumption home itself only when `ex` is the home; any other executor runs
+// the post, and the task resumes at home after it.
+BOOST_AUTO_TEST_CASE(type_erased_post_goes_where_it_is_sent) {
+    asio::io_context home, other;
+    int step = 0;
+    auto chain = [&]() -> task<void> {
+        asio::any_io_executor here = co_await asio::this_coro::executor;
+        co_await asio::post(here, use_affine);
+        step = 1;
+        co_await asio::defer(here, use_affine);
+        step = 2;
+        co_await asio::post(asio::any_io_executor(other.get_executor()), use_affine);
+        BOOST_TEST(home.get_executor().running_in_this_thread());
+        step = 3;
+    };
+    affine::co_spawn(home, chain(), asio::detached);
+    // The third post keeps work on `home` (the handler's executor) while it
+    // waits for `other`: poll, do not run.
+    for (int i = 0; i < 100 && step < 2; ++i)
+        home.poll();
+    home.poll();
+    BOOST_TEST(step == 2); // waits for `other` to run the third post
+    BOOST_TEST(other.run() == 1u);
+    home.run();
+    BOOST_TEST(step == 3);
 }
 
 BOOST_AUTO_TEST_CASE(inline_completion_runs_in_constant_stack) {

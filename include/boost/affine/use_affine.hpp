@@ -16,6 +16,8 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/defer.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/system/error_code.hpp>
 #include <boost/system/system_error.hpp>
 #include <boost/throw_exception.hpp>
@@ -117,6 +119,21 @@ struct completion_result<E, Args...> : completion_result<Args...> {
 
 template <class... Args>
 class affine_handler;
+
+// The stored initiation of `post(ex, use_affine)` or `defer(ex, use_affine)`
+// with an any_io_executor: when `ex` is the chain's home, async_op posts the
+// resumption home itself (from the chain's allocator, to the concrete
+// executor) instead of letting Asio's any_executor::prefer allocate for it.
+template <class Stored>
+struct is_type_erased_post : std::false_type {};
+template <>
+struct is_type_erased_post<
+    std::tuple<asio::detail::initiate_post_with_executor<asio::any_io_executor>>> : std::true_type {
+};
+template <>
+struct is_type_erased_post<
+    std::tuple<asio::detail::initiate_defer_with_executor<asio::any_io_executor>>>
+    : std::true_type {};
 
 // Constructs async_op for async_result (which cannot be befriended portably).
 struct async_op_access {
@@ -281,6 +298,17 @@ private:
 
     template <class Stored>
     static void start_stored(async_op* self) {
+        if constexpr (detail::is_type_erased_post<Stored>::value) {
+            if (std::get<0>(*stored<Stored>(self)).get_executor() == self->env_->get_executor()) {
+                // The same as Asio's post to the home, then the handler's
+                // dispatch home: one post of the resumption, never inline.
+                destroy_stored<Stored>(self);
+                ::new (static_cast<void*>(self->storage_)) values();
+                self->phase_ = phase::completed;
+                self->env_->post(self->h_);
+                return;
+            }
+        }
         // Move the initiation out, free its storage (the completion values
         // reuse it; freed even if the move throws), then initiate.
         struct free_stored {
