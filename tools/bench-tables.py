@@ -259,6 +259,16 @@ class Out:
         for m in missing:
             self.add('// missing: {}'.format(m))
 
+    def region(self, tag, missing, write):
+        """A tagged region: `write(self)`, or "(no results)" naming the
+        `missing` inputs when there are any."""
+        self.begin(tag)
+        if missing:
+            self.no_results(*missing)
+        else:
+            write(self)
+        self.end(tag)
+
     def table(self, cols, header, rows):
         self.add('[cols="{}",options="header"]'.format(cols), '|===')
         self.add(row_line(header))
@@ -733,56 +743,25 @@ def generate(results_dir, rel_dir):
             if i not in IMPLS:
                 warn('task.json: implementation "{}" not shown'.format(i))
 
+    def absent(bench, compilers=COMPILERS):
+        """The files named when none of `bench`'s results for `compilers` exist."""
+        if any(res[(bench, c)] for c in compilers):
+            return []
+        return [fname(bench, c) for c in compilers]
+
     echo = res[('echo', 'gcc')]
-    out.begin('echo')
-    if echo is None:
-        out.no_results(fname('echo', 'gcc'))
-    else:
-        echo_table(out, echo)
-    out.end('echo')
-    out.begin('echo-allocs')
-    if echo is None:
-        out.no_results(fname('echo', 'gcc'))
-    else:
-        echo_allocs(out, echo)
-    out.end('echo-allocs')
-
-    out.begin('memory')
-    if not any(res[('memory', c)] for c in COMPILERS):
-        out.no_results(*[fname('memory', c) for c in COMPILERS])
-    else:
-        memory_table(out, res)
-    out.end('memory')
-
-    out.begin('frame-pool')
-    if not any(res[('frame_pool', c)] for c in COMPILERS):
-        out.no_results(*[fname('frame_pool', c) for c in COMPILERS])
-    else:
-        frame_pool_table(out, res)
-    out.end('frame-pool')
-
-    out.begin('clang')
-    if not (res[('task', 'clang')] or res[('echo', 'clang')]):
-        out.no_results(fname('task', 'clang'), fname('echo', 'clang'))
-    elif not (res[('task', 'gcc')] or res[('echo', 'gcc')]):
-        out.no_results(fname('task', 'gcc'), fname('echo', 'gcc'))
-    else:
-        clang_table(out, res)
-    out.end('clang')
-
-    out.begin('sizes')
-    if not any(res[('task', c)] for c in COMPILERS):
-        out.no_results(*[fname('task', c) for c in COMPILERS])
-    else:
-        sizes_table(out, res)
-    out.end('sizes')
-
-    out.begin('targets')
-    targets_table(out, res, 'gcc')
-    out.end('targets')
-    out.begin('targets-clang')
-    targets_table(out, res, 'clang')
-    out.end('targets-clang')
+    out.region('echo', absent('echo', ['gcc']), lambda o: echo_table(o, echo))
+    out.region('echo-allocs', absent('echo', ['gcc']), lambda o: echo_allocs(o, echo))
+    out.region('memory', absent('memory'), lambda o: memory_table(o, res))
+    out.region('frame-pool', absent('frame_pool'), lambda o: frame_pool_table(o, res))
+    clang_missing = []
+    for c in ['clang', 'gcc']:
+        if not clang_missing and not (res[('task', c)] or res[('echo', c)]):
+            clang_missing = [fname('task', c), fname('echo', c)]
+    out.region('clang', clang_missing, lambda o: clang_table(o, res))
+    out.region('sizes', absent('task'), lambda o: sizes_table(o, res))
+    out.region('targets', [], lambda o: targets_table(o, res, 'gcc'))
+    out.region('targets-clang', [], lambda o: targets_table(o, res, 'clang'))
 
     while out.lines and out.lines[-1] == '':
         out.lines.pop()

@@ -345,19 +345,17 @@ inline void* allocate_resumption(std::size_t n, any_frame_allocator a) {
     return place_frame_header(raw, a);
 }
 
+#if BOOST_AFFINE_DETAIL_MAY_ELIDE_FRAMES
 // True if `frame` is the frame most recently returned by allocate_frame on this
-// thread; consumes the record.
-// Always true where frames are never elided.
-inline bool take_frame_allocated([[maybe_unused]] void* frame) noexcept {
-#if !BOOST_AFFINE_DETAIL_MAY_ELIDE_FRAMES
-    return true;
-#else
+// thread; consumes the record. Only where frames may be elided: elsewhere
+// allocate_frame keeps no record.
+inline bool take_frame_allocated(void* frame) noexcept {
     thread_state& state = this_thread_state();
     bool allocated = state.last_frame == frame;
     state.last_frame = nullptr;
     return allocated;
-#endif
 }
+#endif
 
 // Makes `a` the current frame allocator of this thread for a scope.
 class frame_allocator_scope {

@@ -45,9 +45,8 @@ struct frame_pool_stats {
 
     Requests of up to @ref max_class_size bytes are rounded up to one of 64 size classes, the
     multiples of 64 bytes up to 4096 (so a block wastes less than 64 bytes), and served from
-    slabs of
-    `options::slab_size` bytes taken from upstream (`::operator new`); such blocks are 64-byte
-    aligned. Larger requests go to upstream directly, 16-byte aligned.
+    slabs of `options::slab_size` bytes taken from upstream (`::operator new`); such blocks are
+    64-byte aligned. Larger requests go to upstream directly, 16-byte aligned.
 
     Each thread caches free blocks per pool and per class, up to `options::thread_cache_blocks`
     blocks in two batches of half that size. Allocating and freeing touch only that cache (no

@@ -375,9 +375,10 @@ private:
     void complete(Vs&&... vs) {
         ::new (static_cast<void*>(storage_)) values(std::forward<Vs>(vs)...);
         phase_ = phase::completed;
-        if (initiating_here()) {
+        detail::thread_state& state = detail::this_thread_state();
+        if (state.starting_operation == this) {
             // Inside the initiation, on its thread: await_suspend resumes.
-            detail::this_thread_state().completed_inside_initiation = true;
+            state.completed_inside_initiation = true;
             return;
         }
         (*env_)(h_);
