@@ -21,6 +21,7 @@
 #include <optional>
 #include <set>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace affine = boost::affine;
@@ -91,15 +92,36 @@ BOOST_AUTO_TEST_CASE(freed_block_is_reused_on_same_thread) {
         BOOST_TEST(q == p, "size " << n);
         pool.deallocate(q, n);
     }
-    // Sizes in the same class (193..256 bytes) share blocks; the next class does not.
-    void* p = pool.allocate(193);
-    pool.deallocate(p, 193);
-    void* q = pool.allocate(256);
-    BOOST_TEST(q == p);
-    pool.deallocate(q, 256);
-    void* r = pool.allocate(257);
-    BOOST_TEST(r != p);
-    pool.deallocate(r, 257);
+    // Sizes in the same class share blocks; the next class does not. Classes are 16 bytes
+    // apart up to 1024 (193..208 is one), then 64 apart (1025..1088 is one).
+    for (auto [lo, hi] : {std::pair<std::size_t, std::size_t>{193, 208}, {1025, 1088}}) {
+        void* p = pool.allocate(lo);
+        pool.deallocate(p, lo);
+        void* q = pool.allocate(hi);
+        BOOST_TEST(q == p, lo << ".." << hi);
+        pool.deallocate(q, hi);
+        void* r = pool.allocate(hi + 1);
+        BOOST_TEST(r != p, hi + 1);
+        pool.deallocate(r, hi + 1);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(blocks_of_a_class_are_as_far_apart_as_its_size) {
+    // A fresh pool carves consecutive blocks of one class from a slab: the distance between
+    // two of them is the class size, so a 144-byte frame costs 144 bytes, not 192.
+    for (auto [n, block] : {std::pair<std::size_t, std::ptrdiff_t>{1, 32},
+                            {136, 144},
+                            {144, 144},
+                            {1000, 1008},
+                            {1025, 1088}}) {
+        affine::frame_pool pool;
+        char* a = static_cast<char*>(pool.allocate(n));
+        char* b = static_cast<char*>(pool.allocate(n));
+        std::ptrdiff_t const d = a > b ? a - b : b - a;
+        BOOST_TEST(d == block, "size " << n);
+        pool.deallocate(a, n);
+        pool.deallocate(b, n);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(frame_freed_on_another_thread_is_reused) {

@@ -43,10 +43,11 @@ struct frame_pool_stats {
 
 /** A recycling pool for coroutine frames.
 
-    Requests of up to @ref max_class_size bytes are rounded up to one of 64 size classes, the
-    multiples of 64 bytes up to 4096 (so a block wastes less than 64 bytes), and served from
-    slabs of `options::slab_size` bytes taken from upstream (`::operator new`); such blocks are
-    64-byte aligned. Larger requests go to upstream directly, 16-byte aligned.
+    Requests of up to @ref max_class_size bytes are rounded up to one of 111 size classes:
+    every multiple of 16 bytes from 32 to 1024 (so a frame, which is rarely larger, wastes less
+    than 16 bytes), then every multiple of 64 up to 4096. They are served from slabs of
+    `options::slab_size` bytes taken from upstream (`::operator new`). Larger requests go to
+    upstream directly. Every block is 16-byte aligned.
 
     Each thread caches free blocks per pool and per class, up to `options::thread_cache_blocks`
     blocks in two batches of half that size. Allocating and freeing touch only that cache (no
@@ -66,7 +67,7 @@ struct frame_pool_stats {
     @par Example
     @code
     boost::affine::frame_pool pool;
-    void* p = pool.allocate(200); // a 256-byte block (the class of 193..256 bytes)
+    void* p = pool.allocate(200); // a 208-byte block (the class of 193..208 bytes)
     pool.deallocate(p, 200);      // same size as allocated
     @endcode
 */

@@ -19,9 +19,10 @@
 
 // Layout of the pool (see frame_pool.hpp for the user's view):
 //
-// - Small requests (1..4096 bytes) are rounded up to one of 64 classes, every
-//   multiple of 64 bytes up to 4096 (a frame wastes less than 64 bytes). Blocks are carved from
-//   slabs of `slab_size` bytes (64-byte aligned), so every small block is 64-byte aligned.
+// - Small requests (up to 4096 bytes) are rounded up to one of 111 classes: every multiple of
+//   16 bytes from 32 to 1024 (a frame wastes less than 16 bytes; 32 holds a free block's links),
+//   then every multiple of 64 up to 4096. Blocks are carved from slabs of `slab_size` bytes
+//   (64-byte aligned), so every small block is 16-byte aligned.
 // - Each thread has, per pool it uses, a record: per class a "current" free
 //   list of at most B = thread_cache_blocks / 2 blocks and one full "spare"
 //   list of exactly B blocks (the two-magazine scheme). Allocation pops the
@@ -37,33 +38,62 @@
 
 namespace boost::affine::detail {
 
-/// Number of small size classes.
-inline constexpr std::size_t frame_pool_class_count = 64;
-/// Size of the smallest class; every class is a multiple of it.
-inline constexpr std::size_t frame_pool_min_class = 64;
+/// Requests up to this size are rounded up to a multiple of frame_pool_fine_step.
+inline constexpr std::size_t frame_pool_fine_limit = 1024;
+inline constexpr std::size_t frame_pool_fine_step = 16;
+/// Above frame_pool_fine_limit, requests are rounded up to a multiple of this.
+inline constexpr std::size_t frame_pool_coarse_step = 64;
+/// Size of the smallest class: a free block's links (frame_pool_block) must fit.
+inline constexpr std::size_t frame_pool_min_class = 32;
 /// Size of the largest class; larger requests go upstream.
-inline constexpr std::size_t frame_pool_max_class = frame_pool_min_class * frame_pool_class_count;
+inline constexpr std::size_t frame_pool_max_class = 4096;
+/// Classes of the fine range: 32, 48, ..., 1024.
+inline constexpr std::size_t frame_pool_fine_classes =
+    (frame_pool_fine_limit - frame_pool_min_class) / frame_pool_fine_step + 1;
+/// Number of small size classes.
+inline constexpr std::size_t frame_pool_class_count =
+    frame_pool_fine_classes +
+    (frame_pool_max_class - frame_pool_fine_limit) / frame_pool_coarse_step;
 /// Alignment of slabs, and header reserved at the start of each.
 inline constexpr std::size_t frame_pool_slab_align = 64;
 /// Number of pools a thread caches blocks for at once.
 inline constexpr std::size_t frame_pool_thread_slots = 4;
 
-/// Size class of a request of `n` bytes; `>= frame_pool_class_count` when oversize (n == 0
-/// included, which wraps around and is served upstream).
+/// Size class of a request of `n` bytes; `>= frame_pool_class_count` when oversize. A request
+/// of 0 bytes gets the smallest class. Frame sizes are constants, so for a frame this folds.
 constexpr std::size_t frame_pool_class_of(std::size_t n) noexcept {
-    return (n - 1) / frame_pool_min_class;
+    if (n <= frame_pool_fine_limit)
+        return n <= frame_pool_min_class
+                   ? 0
+                   : (n - frame_pool_min_class - 1) / frame_pool_fine_step + 1;
+    return (n - frame_pool_fine_limit - 1) / frame_pool_coarse_step + frame_pool_fine_classes;
 }
 
 constexpr std::size_t frame_pool_class_size(std::size_t c) noexcept {
-    return frame_pool_min_class * (c + 1);
+    return c < frame_pool_fine_classes
+               ? frame_pool_min_class + frame_pool_fine_step * c
+               : frame_pool_fine_limit + frame_pool_coarse_step * (c - frame_pool_fine_classes + 1);
 }
 
-static_assert(frame_pool_class_of(1) == 0 && frame_pool_class_of(64) == 0);
-static_assert(frame_pool_class_of(65) == 1 && frame_pool_class_of(128) == 1);
-static_assert(frame_pool_class_of(129) == 2 && frame_pool_class_size(2) == 192);
+static_assert(frame_pool_fine_classes == 63 && frame_pool_class_count == 111);
+static_assert(frame_pool_class_of(0) == 0 && frame_pool_class_of(1) == 0);
+static_assert(frame_pool_class_of(32) == 0 && frame_pool_class_of(33) == 1);
+static_assert(frame_pool_class_size(1) == 48 && frame_pool_class_of(48) == 1);
+static_assert(frame_pool_class_of(1024) == 62 && frame_pool_class_size(62) == 1024);
+static_assert(frame_pool_class_of(1025) == 63 && frame_pool_class_size(63) == 1088);
 static_assert(frame_pool_class_of(frame_pool_max_class) == frame_pool_class_count - 1);
-static_assert(frame_pool_class_of(frame_pool_max_class + 1) >= frame_pool_class_count);
-static_assert(frame_pool_class_of(0) >= frame_pool_class_count);
+static_assert(frame_pool_class_size(frame_pool_class_count - 1) == frame_pool_max_class);
+static_assert(frame_pool_class_of(frame_pool_max_class + 1) == frame_pool_class_count);
+static_assert(frame_pool_class_of(~std::size_t(0)) >= frame_pool_class_count);
+// Every class holds its requests, and the one below does not.
+static_assert([] {
+    for (std::size_t n = 1; n <= frame_pool_max_class; ++n) {
+        std::size_t const c = frame_pool_class_of(n);
+        if (frame_pool_class_size(c) < n || (c != 0 && frame_pool_class_size(c - 1) >= n))
+            return false;
+    }
+    return true;
+}());
 
 /// A free block. Only `next` is meaningful in a thread's list; the first block of a depot
 /// batch also records the next batch and the batch length.
@@ -74,6 +104,7 @@ struct frame_pool_block {
 };
 
 static_assert(sizeof(frame_pool_block) <= frame_pool_min_class);
+static_assert(frame_pool_slab_align % frame_pool_fine_step == 0);
 
 /// Increment a counter that only the calling thread writes: no read-modify-write.
 BOOST_FORCEINLINE void frame_pool_bump(std::atomic<std::size_t>& c) noexcept {
@@ -280,7 +311,7 @@ private:
     static std::size_t round_slab(std::size_t n) noexcept {
         if (n < frame_pool_max_class)
             n = frame_pool_max_class;
-        return n / frame_pool_min_class * frame_pool_min_class;
+        return n / frame_pool_slab_align * frame_pool_slab_align;
     }
 
     static void* upstream_new(std::size_t n) {
@@ -421,9 +452,8 @@ private:
     }
 
     void new_slab_locked(std::size_t c) {
-        // The current slab's tail is smaller than class c: give it to smaller classes (a tail
-        // is a multiple of 64 bytes, so one block of the largest class that fits takes it all)
-        // so that nothing is wasted.
+        // The current slab's tail is smaller than class c: give it to smaller classes, the
+        // largest that fits first (a tail is a multiple of 16 bytes, so at most 16 are lost).
         std::size_t rest = static_cast<std::size_t>(bump_end_ - bump_);
         for (std::size_t k = c; k-- != 0;) {
             std::size_t const size = frame_pool_class_size(k);
