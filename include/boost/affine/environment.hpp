@@ -10,6 +10,7 @@
 
 #include <boost/affine/frame_allocator.hpp>
 
+#include <boost/assert.hpp>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/cancellation_state.hpp>
@@ -96,7 +97,9 @@ public:
     virtual void home_post_function(environment& owner, posted_function* f, bool never) = 0;
 
     // A branch cancellation with nothing emitted and no live handler.
-    branch_cancellation* acquire_cancellation() {
+    // The branch cancellations of parallel awaits, recycled; `alloc` is the chain's frame
+    // allocator (the root environment's), which the home does not keep a copy of.
+    branch_cancellation* acquire_cancellation(any_frame_allocator const& alloc) {
         {
             lock_guard g(lock_);
             if (branch_cancellation* c = spare_) {
@@ -104,25 +107,26 @@ public:
                 return c;
             }
         }
-        void* p = allocator_.allocate(sizeof(branch_cancellation));
+        void* p = alloc.allocate(sizeof(branch_cancellation));
         try {
             return ::new (p) branch_cancellation();
         } catch (...) {
-            allocator_.deallocate(p, sizeof(branch_cancellation));
+            alloc.deallocate(p, sizeof(branch_cancellation));
             throw;
         }
     }
 
     // Takes back a branch cancellation once nothing can emit into it.
     // `replaced`: the branch replaced its cancellation state.
-    void release_cancellation(branch_cancellation* c, bool replaced) noexcept {
+    void release_cancellation(branch_cancellation* c, bool replaced,
+                              any_frame_allocator const& alloc) noexcept {
         try {
             if (replaced)
                 c->state_ = asio::cancellation_state(c->signal_.slot());
             else
                 make_slot_inert(c->state_.slot());
         } catch (...) {
-            destroy(c); // could not be made reusable
+            destroy(c, alloc); // could not be made reusable
             return;
         }
         c->state_.clear();
@@ -132,14 +136,19 @@ public:
     }
 
 protected:
-    environment_home(asio::any_io_executor ex, any_frame_allocator alloc) noexcept
-        : executor_(std::move(ex))
-        , allocator_(alloc) {}
+    explicit environment_home(asio::any_io_executor ex) noexcept
+        : executor_(std::move(ex)) {}
 
     ~environment_home() {
+        BOOST_ASSERT_MSG(!spare_, "boost::affine: environment_home destroyed with spare "
+                                  "cancellations; the root must call release_spares");
+    }
+
+    /// Frees the recycled branch cancellations; called by the root before it goes.
+    void release_spares(any_frame_allocator const& alloc) noexcept {
         while (branch_cancellation* c = spare_) {
             spare_ = c->next_;
-            destroy(c);
+            destroy(c, alloc);
         }
     }
 
@@ -155,13 +164,12 @@ private:
         ~lock_guard() { f_.clear(std::memory_order_release); }
     };
 
-    void destroy(branch_cancellation* c) noexcept {
+    static void destroy(branch_cancellation* c, any_frame_allocator const& alloc) noexcept {
         c->~branch_cancellation();
-        allocator_.deallocate(c, sizeof(branch_cancellation));
+        alloc.deallocate(c, sizeof(branch_cancellation));
     }
 
     asio::any_io_executor executor_;
-    any_frame_allocator allocator_;
     branch_cancellation* spare_ = nullptr;
     std::atomic_flag lock_;
 };

@@ -180,10 +180,15 @@ class basic_environment final : public environment_home, public environment {
 
 public:
     basic_environment(Executor const& ex, any_frame_allocator alloc, asio::cancellation_slot parent)
-        : environment_home(asio::any_io_executor(ex), alloc)
+        : environment_home(asio::any_io_executor(ex))
         , environment(static_cast<environment_home&>(*this), alloc, parent)
         , ex_(ex)
         , work_(asio::prefer(ex, asio::execution::outstanding_work.tracked)) {}
+
+    ~basic_environment() { release_spares(get_frame_allocator()); }
+
+    basic_environment(basic_environment const&) = delete;
+    basic_environment& operator=(basic_environment const&) = delete;
 
     Executor const& executor() const noexcept { return ex_; }
 

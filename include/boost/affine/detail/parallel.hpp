@@ -235,8 +235,8 @@ public:
         parent_ = &env;
         continuation_ = h;
         try {
-            cancellation_[0] = home.acquire_cancellation();
-            cancellation_[1] = home.acquire_cancellation();
+            cancellation_[0] = home.acquire_cancellation(env.get_frame_allocator());
+            cancellation_[1] = home.acquire_cancellation(env.get_frame_allocator());
             asio::cancellation_slot slot = env.cancellation_slot();
             if (slot.is_connected()) {
                 slot.template emplace<forward_cancellation>(forward_cancellation{this});
@@ -294,7 +294,8 @@ private:
             for (unsigned i = 0; i < 2; ++i)
                 if (cancellation_[i])
                     home.release_cancellation(std::exchange(cancellation_[i], nullptr),
-                                              env_[i] && env_[i]->state_replaced());
+                                              env_[i] && env_[i]->state_replaced(),
+                                              parent_->get_frame_allocator());
         }
     }
 
