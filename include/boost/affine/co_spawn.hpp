@@ -95,7 +95,7 @@ public:
     class promise_type : public frame_allocating_promise, public promise_result<T> {
     public:
         template <class F>
-        promise_type(spawn_args<Executor>& a, Handler& h, F&) noexcept
+        promise_type(spawn_args<Executor> const& a, Handler& h, F&) noexcept
             : env_(*a.ex_, a.alloc_, asio::get_associated_cancellation_slot(h))
             , handler_(&h) {
             env_.set_root(std::coroutine_handle<promise_type>::from_promise(*this));
@@ -198,8 +198,11 @@ private:
 };
 
 template <class Executor, class T, class Handler, class F>
-spawn_root<Executor, T, Handler> make_spawn_root(spawn_args<Executor> args, Handler handler, F f) {
-    (void)args; // read by the promise's constructor
+// `args` is by reference: read only by the promise's constructor and operator new, it costs
+// the frame a pointer, not a copy.
+spawn_root<Executor, T, Handler> make_spawn_root(spawn_args<Executor> const& args, Handler handler,
+                                                 F f) {
+    (void)args;
     (void)handler;
     if constexpr (a_task<F>) {
         if constexpr (std::is_void_v<T>)

@@ -173,9 +173,9 @@ public:
     async_op& operator=(async_op const&) = delete;
 
     ~async_op() {
-        if (phase_ == phase::idle)
+        if (idle())
             vt_->destroy(this);
-        else if (phase_ == phase::completed)
+        else if (completed())
             results().~values();
     }
 
@@ -193,11 +193,11 @@ public:
         thread's.
     */
     BOOST_NOINLINE bool await_suspend(std::coroutine_handle<> h, environment& env) {
-        if (phase_ != phase::idle)
+        if (!idle())
             detail::report_misuse("boost::affine: an async_op is awaited once");
         h_ = h;
         env_ = &env;
-        phase_ = phase::pending;
+        vtable const* const vt = std::exchange(vt_, nullptr); // pending
         // While the initiation runs, this thread's state names the operation:
         // a handler invoked inside it, on this thread, stores the values and
         // leaves the resumption to us; a handler invoked on another thread
@@ -206,7 +206,7 @@ public:
         // read-modify-write decides who resumes.
         detail::thread_state& state = detail::this_thread_state();
         initiation_mark mark(state, this);
-        vt_->start(this);
+        vt->start(this);
         // *this may be gone now (resumed elsewhere): only the thread's state
         // tells what happened.
         return !state.completed_inside_initiation;
@@ -225,7 +225,7 @@ public:
 
     /// The completion values; throws the error, if any.
     result_type await_resume() {
-        BOOST_ASSERT(phase_ == phase::completed);
+        BOOST_ASSERT(completed());
         values& v = results();
         if constexpr (traits::has_error) {
             auto& e = std::get<0>(v);
@@ -244,11 +244,16 @@ private:
     friend struct detail::async_op_access;
     friend class detail::affine_handler<Args...>;
 
-    // idle: holds the initiation; pending: started; completed: holds the
-    // values. Written by the awaiting coroutine before the initiation and by
-    // the handler, read by the coroutine after its resumption (which the
-    // executor or the initiating thread orders after the handler).
-    enum class phase : unsigned char { idle, pending, completed };
+    // The phase is told by vt_ (one pointer serves both): idle, holding the
+    // initiation, while it is the stored initiation's table; pending, started,
+    // while it is null; completed, holding the values, once it is
+    // &completed_table. Written by the awaiting coroutine before the
+    // initiation and by the handler, read by the coroutine after its
+    // resumption (which the executor or the initiating thread orders after the
+    // handler).
+    bool idle() const noexcept { return vt_ != nullptr && vt_ != &completed_table; }
+    bool completed() const noexcept { return vt_ == &completed_table; }
+    void set_completed() noexcept { vt_ = &completed_table; }
 
     // Marks this thread as running an operation's initiation, for a scope;
     // nested initiations restore the outer one's mark.
@@ -276,9 +281,17 @@ private:
         void (*destroy)(async_op*) noexcept;
     };
 
+    // The inline storage holds the initiation, then the values; aligned for the values and a
+    // pointer (not more: an async_op of the usual signatures is then 72 bytes, not 80).
+    static constexpr std::size_t storage_align = std::max(alignof(values), alignof(void*));
+    static constexpr std::size_t storage_size =
+        std::max({std::size_t(BOOST_AFFINE_ASYNC_OP_INLINE_SIZE), sizeof(values), sizeof(void*)});
+
+    // Anything larger or more aligned is kept in a block of the chain's allocator (16-byte
+    // aligned).
     template <class Stored>
-    static constexpr bool fits_inline = sizeof(Stored) <= BOOST_AFFINE_ASYNC_OP_INLINE_SIZE &&
-                                        alignof(Stored) <= 16;
+    static constexpr bool fits_inline = sizeof(Stored) <= storage_size &&
+                                        alignof(Stored) <= storage_align;
 
     template <class Stored>
     static Stored* stored(async_op* self) noexcept {
@@ -304,7 +317,7 @@ private:
                 // dispatch home: one post of the resumption, never inline.
                 destroy_stored<Stored>(self);
                 ::new (static_cast<void*>(self->storage_)) values();
-                self->phase_ = phase::completed;
+                self->set_completed();
                 self->env_->post(self->h_);
                 return;
             }
@@ -328,6 +341,7 @@ private:
 
     template <class Stored>
     static constexpr vtable vtable_for{&start_stored<Stored>, &destroy_stored<Stored>};
+    static constexpr vtable completed_table{nullptr, nullptr};
 
     any_frame_allocator env_or_current_allocator() const noexcept {
         return env_ ? env_->get_frame_allocator() : detail::current_frame_allocator();
@@ -374,7 +388,7 @@ private:
     template <class... Vs>
     void complete(Vs&&... vs) {
         ::new (static_cast<void*>(storage_)) values(std::forward<Vs>(vs)...);
-        phase_ = phase::completed;
+        set_completed();
         detail::thread_state& state = detail::this_thread_state();
         if (state.starting_operation == this) {
             // Inside the initiation, on its thread: await_suspend resumes.
@@ -389,14 +403,10 @@ private:
         return detail::this_thread_state().starting_operation == this;
     }
 
-    static constexpr std::size_t storage_size =
-        std::max({std::size_t(BOOST_AFFINE_ASYNC_OP_INLINE_SIZE), sizeof(values), sizeof(void*)});
-
-    alignas(16) unsigned char storage_[storage_size];
+    alignas(storage_align) unsigned char storage_[storage_size];
     vtable const* vt_;
     std::coroutine_handle<> h_;
     environment* env_ = nullptr;
-    phase phase_ = phase::idle;
 };
 
 namespace detail {

@@ -8,6 +8,8 @@
 #ifndef BOOST_AFFINE_DETAIL_RESULT_HPP
 #define BOOST_AFFINE_DETAIL_RESULT_HPP
 
+#include <boost/affine/detail/config.hpp>
+
 #include <boost/assert.hpp>
 
 #include <exception>
@@ -65,7 +67,11 @@ public:
             return std::move(value_);
     }
 
-    unsigned char& flags() noexcept { return flags_; }
+#if BOOST_AFFINE_DETAIL_MAY_ELIDE_FRAMES
+    unsigned char& flags() noexcept {
+        return flags_;
+    }
+#endif
 
 private:
     void reset() noexcept {
@@ -82,7 +88,9 @@ private:
         std::exception_ptr ex_;
     };
     unsigned char state_ = empty;
-    unsigned char flags_ = 0;
+#if BOOST_AFFINE_DETAIL_MAY_ELIDE_FRAMES
+    unsigned char flags_ = 0; // the promise's (task.hpp)
+#endif
 };
 
 template <>
@@ -95,11 +103,17 @@ public:
         if (ex_)
             std::rethrow_exception(ex_);
     }
-    unsigned char& flags() noexcept { return flags_; }
+#if BOOST_AFFINE_DETAIL_MAY_ELIDE_FRAMES
+    unsigned char& flags() noexcept {
+        return flags_;
+    }
+#endif
 
 private:
     std::exception_ptr ex_;
-    unsigned char flags_ = 0;
+#if BOOST_AFFINE_DETAIL_MAY_ELIDE_FRAMES
+    unsigned char flags_ = 0; // the promise's (task.hpp); where frames are never elided, no byte
+#endif
 };
 
 // return_value / return_void and unhandled_exception for a promise.
