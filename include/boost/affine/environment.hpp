@@ -88,8 +88,12 @@ public:
     environment_home(environment_home const&) = delete;
     environment_home& operator=(environment_home const&) = delete;
 
-    asio::any_io_executor const& executor() const noexcept { return executor_; }
-
+    // The home executor, type-erased: made on demand from the concrete one when
+    // any_io_executor holds that inline (no allocation), a copy kept otherwise.
+    virtual asio::any_io_executor home_executor() const = 0;
+    // True if `ex` is the home executor (as any_io_executor's ==, without making one).
+    virtual bool home_is(asio::any_io_executor const& ex) const noexcept = 0;
+    virtual asio::execution_context& home_context() const noexcept = 0;
     virtual bool home_running_in_this_thread() const noexcept = 0;
     // Post for `owner`: the environment whose chain the handler belongs to
     // (which it abandons if destroyed without being invoked).
@@ -136,8 +140,7 @@ public:
     }
 
 protected:
-    explicit environment_home(asio::any_io_executor ex) noexcept
-        : executor_(std::move(ex)) {}
+    environment_home() noexcept = default;
 
     ~environment_home() {
         BOOST_ASSERT_MSG(!spare_, "boost::affine: environment_home destroyed with spare "
@@ -169,7 +172,6 @@ private:
         alloc.deallocate(c, sizeof(branch_cancellation));
     }
 
-    asio::any_io_executor executor_;
     branch_cancellation* spare_ = nullptr;
     std::atomic_flag lock_;
 };
@@ -236,16 +238,23 @@ public:
     /// True if the calling thread is running on the home executor.
     bool running_in_this_thread() const noexcept { return home_->home_running_in_this_thread(); }
 
-    /// The home executor, type-erased.
-    asio::any_io_executor const& get_executor() const noexcept { return home_->executor(); }
+    /** The home executor, type-erased.
+
+        Made on demand from the concrete home executor, which the chain keeps:
+        no allocation when `any_io_executor` holds it inline (an `io_context`'s
+        executor or a strand of one); a copy made when the chain was spawned
+        otherwise.
+    */
+    asio::any_io_executor get_executor() const { return home_->home_executor(); }
+
+    /// True if `ex` is the home executor (`ex == get_executor()`, without making one).
+    bool is_home(asio::any_io_executor const& ex) const noexcept { return home_->home_is(ex); }
 
     /// The chain's frame allocator.
     any_frame_allocator const& get_frame_allocator() const noexcept { return allocator_; }
 
     /// The execution context of the home executor.
-    asio::execution_context& context() const noexcept {
-        return asio::query(get_executor(), asio::execution::context);
-    }
+    asio::execution_context& context() const noexcept { return home_->home_context(); }
 
     /// The chain's cancellation state.
     asio::cancellation_state& cancellation_state() noexcept { return cancellation_state_; }

@@ -312,7 +312,7 @@ private:
     template <class Stored>
     static void start_stored(async_op* self) {
         if constexpr (detail::is_type_erased_post<Stored>::value) {
-            if (std::get<0>(*stored<Stored>(self)).get_executor() == self->env_->get_executor()) {
+            if (self->env_->is_home(std::get<0>(*stored<Stored>(self)).get_executor())) {
                 // The same as Asio's post to the home, then the handler's
                 // dispatch home: one post of the resumption, never inline.
                 destroy_stored<Stored>(self);

@@ -180,10 +180,10 @@ class basic_environment final : public environment_home, public environment {
 
 public:
     basic_environment(Executor const& ex, any_frame_allocator alloc, asio::cancellation_slot parent)
-        : environment_home(asio::any_io_executor(ex))
-        , environment(static_cast<environment_home&>(*this), alloc, parent)
+        : environment(static_cast<environment_home&>(*this), alloc, parent)
         , ex_(ex)
-        , work_(asio::prefer(ex, asio::execution::outstanding_work.tracked)) {}
+        , work_(asio::prefer(ex, asio::execution::outstanding_work.tracked))
+        , erased_(make_erased(ex)) {}
 
     ~basic_environment() { release_spares(get_frame_allocator()); }
 
@@ -195,6 +195,43 @@ public:
     using environment::set_root;
 
 private:
+    // Whether any_io_executor holds Executor inline (Asio keeps up to a
+    // shared_ptr and a pointer in place; larger targets are shared on the
+    // heap), so that get_executor() can make one without allocating.
+    static constexpr bool erased_on_demand =
+        std::is_same_v<Executor, asio::any_io_executor> ||
+        (sizeof(Executor) <= 3 * sizeof(void*) && alignof(Executor) <= alignof(void*) &&
+         std::is_nothrow_copy_constructible_v<Executor>);
+    struct no_copy {};
+    using erased_type = std::conditional_t<erased_on_demand, no_copy, asio::any_io_executor>;
+
+    static erased_type make_erased(Executor const& ex) {
+        if constexpr (erased_on_demand)
+            return {};
+        else
+            return asio::any_io_executor(ex);
+    }
+
+    asio::any_io_executor home_executor() const override {
+        if constexpr (erased_on_demand)
+            return asio::any_io_executor(ex_);
+        else
+            return erased_;
+    }
+
+    bool home_is(asio::any_io_executor const& ex) const noexcept override {
+        if constexpr (std::is_same_v<Executor, asio::any_io_executor>) {
+            return ex == ex_;
+        } else {
+            auto const* p = ex.target<Executor>();
+            return p && *p == ex_;
+        }
+    }
+
+    asio::execution_context& home_context() const noexcept override {
+        return asio::query(ex_, asio::execution::context);
+    }
+
     bool home_running_in_this_thread() const noexcept override {
         return detail::running_in_this_thread(ex_);
     }
@@ -253,6 +290,7 @@ private:
 
     Executor ex_;
     work_executor work_; // the chain keeps its home context running
+    [[no_unique_address]] erased_type erased_;
 };
 
 /** The executor associated with the handlers this library gives Asio.
