@@ -134,11 +134,11 @@ public:
 
         @throws std::bad_alloc if upstream cannot provide memory.
     */
-    // Out of line where the compiler may keep a thread-local's address across
-    // a coroutine's suspension (clang; see detail/config.hpp): it is called
-    // from coroutine bodies, which may resume on another thread.
-    [[nodiscard]] BOOST_AFFINE_DETAIL_TLS_ACCESS void* allocate(std::size_t n) {
-        return core_.allocate(n);
+    [[nodiscard]] BOOST_FORCEINLINE void* allocate(std::size_t n) {
+        std::size_t const c = detail::frame_pool_class_of(n);
+        if (BOOST_LIKELY(c < detail::frame_pool_class_count))
+            return allocate_small(c);
+        return core_.allocate_oversize(n);
     }
 
     /** Give back storage obtained from `allocate(n)`.
@@ -153,8 +153,12 @@ public:
         @param p The storage; `allocate(n)` of this pool returned it.
         @param n The same size as passed to `allocate`.
     */
-    BOOST_AFFINE_DETAIL_TLS_ACCESS void deallocate(void* p, std::size_t n) noexcept {
-        core_.deallocate(p, n);
+    BOOST_FORCEINLINE void deallocate(void* p, std::size_t n) noexcept {
+        std::size_t const c = detail::frame_pool_class_of(n);
+        if (BOOST_LIKELY(c < detail::frame_pool_class_count))
+            deallocate_small(p, c);
+        else
+            core_.deallocate_oversize(p, n);
     }
 
     /** Return the pool's counters.
@@ -200,6 +204,17 @@ public:
     }
 
 private:
+    // The size class is computed inline (a frame's size is a constant, so it folds); the rest
+    // reads thread-locals, so it is out of line where the compiler may keep a thread-local's
+    // address across a coroutine's suspension (clang; see detail/config.hpp): these are called
+    // from coroutine bodies, which may resume on another thread.
+    BOOST_AFFINE_DETAIL_TLS_ACCESS void* allocate_small(std::size_t c) {
+        return core_.allocate_small(c);
+    }
+    BOOST_AFFINE_DETAIL_TLS_ACCESS void deallocate_small(void* p, std::size_t c) noexcept {
+        core_.deallocate_small(p, c);
+    }
+
     detail::frame_pool_core core_;
 };
 

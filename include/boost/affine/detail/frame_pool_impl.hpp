@@ -229,40 +229,66 @@ public:
 
     BOOST_FORCEINLINE void* allocate(std::size_t n) {
         std::size_t const c = frame_pool_class_of(n);
-        if (BOOST_LIKELY(c < frame_pool_class_count)) {
-            frame_pool_record* const r = frame_pool_tls_mru;
-            if (BOOST_LIKELY(r->pool_id == id_)) {
-                frame_pool_magazine& m = r->classes[c];
-                if (frame_pool_block* const b = m.head; BOOST_LIKELY(b != nullptr)) {
-                    m.head = b->next;
-                    --m.count;
-                    frame_pool_bump(r->allocations);
-                    return b;
-                }
-            }
-            return allocate_small_slow(c);
-        }
+        if (BOOST_LIKELY(c < frame_pool_class_count))
+            return allocate_small(c);
         return allocate_oversize(n);
     }
 
     BOOST_FORCEINLINE void deallocate(void* p, std::size_t n) noexcept {
         std::size_t const c = frame_pool_class_of(n);
-        if (BOOST_LIKELY(c < frame_pool_class_count)) {
-            frame_pool_record* const r = frame_pool_tls_mru;
-            if (BOOST_LIKELY(r->pool_id == id_)) {
-                frame_pool_magazine& m = r->classes[c];
-                if (BOOST_LIKELY(m.count < batch_)) {
-                    auto* const b = ::new (p) frame_pool_block;
-                    b->next = m.head;
-                    m.head = b;
-                    ++m.count;
-                    frame_pool_bump(r->deallocations);
-                    return;
-                }
-            }
-            return deallocate_small_slow(p, c);
-        }
+        if (BOOST_LIKELY(c < frame_pool_class_count))
+            return deallocate_small(p, c);
         deallocate_oversize(p, n);
+    }
+
+    // The halves of allocate and deallocate that read thread-locals, for a size class `c` <
+    // frame_pool_class_count: frame_pool calls them out of line where thread-locals must be
+    // (detail/config.hpp), after computing the class inline, where a frame's constant size
+    // folds it.
+    BOOST_FORCEINLINE void* allocate_small(std::size_t c) {
+        frame_pool_record* const r = frame_pool_tls_mru;
+        if (BOOST_LIKELY(r->pool_id == id_)) {
+            frame_pool_magazine& m = r->classes[c];
+            if (frame_pool_block* const b = m.head; BOOST_LIKELY(b != nullptr)) {
+                m.head = b->next;
+                --m.count;
+                frame_pool_bump(r->allocations);
+                return b;
+            }
+        }
+        return allocate_small_slow(c);
+    }
+
+    BOOST_FORCEINLINE void deallocate_small(void* p, std::size_t c) noexcept {
+        frame_pool_record* const r = frame_pool_tls_mru;
+        if (BOOST_LIKELY(r->pool_id == id_)) {
+            frame_pool_magazine& m = r->classes[c];
+            if (BOOST_LIKELY(m.count < batch_)) {
+                auto* const b = ::new (p) frame_pool_block;
+                b->next = m.head;
+                m.head = b;
+                ++m.count;
+                frame_pool_bump(r->deallocations);
+                return;
+            }
+        }
+        deallocate_small_slow(p, c);
+    }
+
+    BOOST_NOINLINE void* allocate_oversize(std::size_t n) {
+        void* const p = upstream_new(n);
+        upstream_allocations_.fetch_add(1, std::memory_order_relaxed);
+        upstream_bytes_.fetch_add(n, std::memory_order_relaxed);
+        oversize_live_.fetch_add(1, std::memory_order_relaxed);
+        extra_allocations_.fetch_add(1, std::memory_order_relaxed);
+        return p;
+    }
+
+    BOOST_NOINLINE void deallocate_oversize(void* p, std::size_t n) noexcept {
+        upstream_delete(p);
+        upstream_bytes_.fetch_sub(n, std::memory_order_relaxed);
+        oversize_live_.fetch_sub(1, std::memory_order_relaxed);
+        extra_deallocations_.fetch_add(1, std::memory_order_relaxed);
     }
 
     struct snapshot {
@@ -327,22 +353,6 @@ private:
             ::operator delete(p);
         else
             ::operator delete (p, std::align_val_t{16});
-    }
-
-    BOOST_NOINLINE void* allocate_oversize(std::size_t n) {
-        void* const p = upstream_new(n);
-        upstream_allocations_.fetch_add(1, std::memory_order_relaxed);
-        upstream_bytes_.fetch_add(n, std::memory_order_relaxed);
-        oversize_live_.fetch_add(1, std::memory_order_relaxed);
-        extra_allocations_.fetch_add(1, std::memory_order_relaxed);
-        return p;
-    }
-
-    BOOST_NOINLINE void deallocate_oversize(void* p, std::size_t n) noexcept {
-        upstream_delete(p);
-        upstream_bytes_.fetch_sub(n, std::memory_order_relaxed);
-        oversize_live_.fetch_sub(1, std::memory_order_relaxed);
-        extra_deallocations_.fetch_add(1, std::memory_order_relaxed);
     }
 
     /// The calling thread's record for this pool, or null when the thread's cache is gone
