@@ -39,15 +39,17 @@ EN = 'boost/affine/environment.hpp'
 # The experiments of the earlier rounds (the cancelled-co_await throw out of
 # line, no elided() bookkeeping with GCC, the thread state and the pool inline
 # with GCC, frame_pool devirtualised, async_op without atomic read-modify-writes,
-# completions dispatched home, 64-byte size classes) are in the library now;
+# completions dispatched home, finer size classes) are in the library now;
 # see doc/benchmarks.adoc. What is left to measure is what remains per level.
 no_stats = [
-    (FI, '''                    --m.count;
-                    frame_pool_bump(r->allocations);''', '''                    --m.count;'''),
-    (FI, '''                    ++m.count;
-                    frame_pool_bump(r->deallocations);
-                    return;''', '''                    ++m.count;
-                    return;'''),
+    (FI, '''                --m.count;
+                frame_pool_bump(r->allocations);
+                return b;''', '''                --m.count;
+                return b;'''),
+    (FI, '''                ++m.count;
+                frame_pool_bump(r->deallocations);
+                return;''', '''                ++m.count;
+                return;'''),
 ]
 no_cancel_check = [
     (AT, '''        if (env.cancellation_state().cancelled() != asio::cancellation_type::none &&

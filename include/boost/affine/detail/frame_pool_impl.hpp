@@ -95,13 +95,19 @@ static_assert([] {
     return true;
 }());
 
-/// A free block. Only `next` is meaningful in a thread's list; the first block of a depot
-/// batch also records the next batch and the batch length.
+/// A free block. Every block of a list records the length of the list from itself on
+/// (`batch_count`), so a list's length is its head's, with no counter to keep per list; the
+/// first block of a depot batch also records the next batch.
 struct frame_pool_block {
     frame_pool_block* next;
     frame_pool_block* next_batch;
     std::size_t batch_count;
 };
+
+/// Length of the list that starts at `head`.
+BOOST_FORCEINLINE std::size_t frame_pool_length(frame_pool_block const* head) noexcept {
+    return head ? head->batch_count : 0;
+}
 
 static_assert(sizeof(frame_pool_block) <= frame_pool_min_class);
 static_assert(frame_pool_slab_align % frame_pool_fine_step == 0);
@@ -113,8 +119,7 @@ BOOST_FORCEINLINE void frame_pool_bump(std::atomic<std::size_t>& c) noexcept {
 
 /// One size class of a thread's cache.
 struct frame_pool_magazine {
-    frame_pool_block* head = nullptr;  // current list
-    std::size_t count = 0;             // length of the current list, <= batch
+    frame_pool_block* head = nullptr;  // current list, of at most `batch` blocks
     frame_pool_block* spare = nullptr; // a full list of exactly `batch` blocks, or null
 };
 
@@ -251,7 +256,6 @@ public:
             frame_pool_magazine& m = r->classes[c];
             if (frame_pool_block* const b = m.head; BOOST_LIKELY(b != nullptr)) {
                 m.head = b->next;
-                --m.count;
                 frame_pool_bump(r->allocations);
                 return b;
             }
@@ -263,11 +267,12 @@ public:
         frame_pool_record* const r = frame_pool_tls_mru;
         if (BOOST_LIKELY(r->pool_id == id_)) {
             frame_pool_magazine& m = r->classes[c];
-            if (BOOST_LIKELY(m.count < batch_)) {
+            std::size_t const n = frame_pool_length(m.head);
+            if (BOOST_LIKELY(n < batch_)) {
                 auto* const b = ::new (p) frame_pool_block;
                 b->next = m.head;
+                b->batch_count = n + 1;
                 m.head = b;
-                ++m.count;
                 frame_pool_bump(r->deallocations);
                 return;
             }
@@ -378,7 +383,6 @@ private:
         if (!m.head) {
             if (m.spare) {
                 m.head = m.spare;
-                m.count = batch_;
                 m.spare = nullptr;
             } else {
                 refill(m, c);
@@ -386,7 +390,6 @@ private:
         }
         frame_pool_block* const b = m.head;
         m.head = b->next;
-        --m.count;
         frame_pool_bump(r->allocations);
         return b;
     }
@@ -404,7 +407,7 @@ private:
             return;
         }
         frame_pool_magazine& m = r->classes[c];
-        if (m.count == batch_) {
+        if (frame_pool_length(m.head) == batch_) {
             // Current list full: it becomes the spare; a full spare goes to the depot.
             if (m.spare) {
                 std::lock_guard<std::mutex> g(mutex_);
@@ -412,11 +415,10 @@ private:
             }
             m.spare = m.head;
             m.head = nullptr;
-            m.count = 0;
         }
+        b->batch_count = frame_pool_length(m.head) + 1;
         b->next = m.head;
         m.head = b;
-        ++m.count;
         frame_pool_bump(r->deallocations);
     }
 
@@ -431,7 +433,6 @@ private:
                 depot_[c] = b->next_batch;
                 depot_blocks_ -= b->batch_count;
                 m.head = b;
-                m.count = b->batch_count;
                 return;
             }
             n = carve_locked(c, batch_, fresh);
@@ -441,10 +442,10 @@ private:
         for (std::size_t i = n; i-- != 0;) {
             auto* const b = ::new (static_cast<void*>(fresh + i * size)) frame_pool_block;
             b->next = head;
+            b->batch_count = n - i;
             head = b;
         }
         m.head = head;
-        m.count = n;
     }
 
     /// Reserve up to `want` (>= 1) fresh blocks of class `c`; returns how many (>= 1).
@@ -532,7 +533,7 @@ private:
         for (std::size_t c = 0; c != frame_pool_class_count; ++c) {
             frame_pool_magazine& m = r.classes[c];
             if (m.head)
-                push_batch_locked(c, m.head, m.count);
+                push_batch_locked(c, m.head, frame_pool_length(m.head));
             if (m.spare)
                 push_batch_locked(c, m.spare, batch_);
             m = frame_pool_magazine{};
