@@ -197,9 +197,9 @@ private:
     std::coroutine_handle<promise_type> h_;
 };
 
-template <class Executor, class T, class Handler, class F>
 // `args` is by reference: read only by the promise's constructor and operator new, it costs
 // the frame a pointer, not a copy.
+template <class Executor, class T, class Handler, class F>
 spawn_root<Executor, T, Handler> make_spawn_root(spawn_args<Executor> const& args, Handler handler,
                                                  F f) {
     (void)args;

@@ -100,9 +100,9 @@ public:
     virtual void home_post(environment& owner, std::coroutine_handle<> h) = 0;
     virtual void home_post_function(environment& owner, posted_function* f, bool never) = 0;
 
-    // A branch cancellation with nothing emitted and no live handler.
-    // The branch cancellations of parallel awaits, recycled; `alloc` is the chain's frame
-    // allocator (the root environment's), which the home does not keep a copy of.
+    // A branch cancellation with nothing emitted and no live handler, for a parallel await;
+    // recycled. `alloc` is the chain's frame allocator (the root environment's), which the
+    // home does not keep a copy of.
     branch_cancellation* acquire_cancellation(any_frame_allocator const& alloc) {
         {
             lock_guard g(lock_);

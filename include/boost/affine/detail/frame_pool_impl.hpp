@@ -232,24 +232,10 @@ public:
     frame_pool_core(frame_pool_core const&) = delete;
     frame_pool_core& operator=(frame_pool_core const&) = delete;
 
-    BOOST_FORCEINLINE void* allocate(std::size_t n) {
-        std::size_t const c = frame_pool_class_of(n);
-        if (BOOST_LIKELY(c < frame_pool_class_count))
-            return allocate_small(c);
-        return allocate_oversize(n);
-    }
-
-    BOOST_FORCEINLINE void deallocate(void* p, std::size_t n) noexcept {
-        std::size_t const c = frame_pool_class_of(n);
-        if (BOOST_LIKELY(c < frame_pool_class_count))
-            return deallocate_small(p, c);
-        deallocate_oversize(p, n);
-    }
-
-    // The halves of allocate and deallocate that read thread-locals, for a size class `c` <
-    // frame_pool_class_count: frame_pool calls them out of line where thread-locals must be
-    // (detail/config.hpp), after computing the class inline, where a frame's constant size
-    // folds it.
+    // Requests of size class `c` < frame_pool_class_count; frame_pool::allocate computes the
+    // class and sends larger requests to allocate_oversize. These read thread-locals: frame_pool
+    // calls them out of line where thread-locals must be (detail/config.hpp), after computing
+    // the class inline, where a frame's constant size folds it.
     BOOST_FORCEINLINE void* allocate_small(std::size_t c) {
         frame_pool_record* const r = frame_pool_tls_mru;
         if (BOOST_LIKELY(r->pool_id == id_)) {
@@ -407,7 +393,8 @@ private:
             return;
         }
         frame_pool_magazine& m = r->classes[c];
-        if (frame_pool_length(m.head) == batch_) {
+        std::size_t n = frame_pool_length(m.head);
+        if (n == batch_) {
             // Current list full: it becomes the spare; a full spare goes to the depot.
             if (m.spare) {
                 std::lock_guard<std::mutex> g(mutex_);
@@ -415,8 +402,9 @@ private:
             }
             m.spare = m.head;
             m.head = nullptr;
+            n = 0;
         }
-        b->batch_count = frame_pool_length(m.head) + 1;
+        b->batch_count = n + 1;
         b->next = m.head;
         m.head = b;
         frame_pool_bump(r->deallocations);
