@@ -26,6 +26,8 @@ namespace boost::affine {
 
 namespace detail {
 
+struct frame_allocation_here;
+
 struct frame_allocator_vtable {
     void* (*allocate)(void* state, std::size_t n);
     void (*deallocate)(void* state, void* p, std::size_t n) noexcept;
@@ -143,14 +145,14 @@ public:
     /** Allocates `n` bytes, 16-byte aligned.
         @throws Whatever the underlying allocator throws (`std::bad_alloc`).
     */
-    [[nodiscard]] void* allocate(std::size_t n) const {
+    [[nodiscard]] BOOST_FORCEINLINE void* allocate(std::size_t n) const {
         if (refers_to_a_frame_pool()) // the usual case, without the indirect call
             return static_cast<frame_pool*>(state_)->allocate(n);
         return vt_->allocate(state_, n);
     }
 
     /// Gives back `p`, allocated with the same `n`.
-    void deallocate(void* p, std::size_t n) const noexcept {
+    BOOST_FORCEINLINE void deallocate(void* p, std::size_t n) const noexcept {
         if (refers_to_a_frame_pool())
             static_cast<frame_pool*>(state_)->deallocate(p, n);
         else
@@ -163,6 +165,8 @@ public:
     }
 
 private:
+    friend struct detail::frame_allocation_here;
+
     bool refers_to_a_frame_pool() const noexcept {
         return vt_ == &detail::frame_allocator_by_reference<frame_pool>::vtable;
     }
@@ -272,30 +276,29 @@ struct thread_state {
 // write one "thread-local"; detail/config.hpp), it is out of line, with a
 // barrier so that two calls are never merged, and every access finds the state
 // of the thread it runs on. With GCC it is inline.
-#if BOOST_AFFINE_DETAIL_TLS_INLINE
 inline constinit thread_local thread_state tls_thread_state;
 
+#if BOOST_AFFINE_DETAIL_TLS_INLINE
 BOOST_FORCEINLINE thread_state& this_thread_state() noexcept {
     return tls_thread_state;
 }
 #else
 BOOST_NOINLINE inline thread_state& this_thread_state() noexcept {
-    static constinit thread_local thread_state state;
     __asm__ __volatile__("" ::: "memory");
-    return state;
+    return tls_thread_state;
 }
 #endif
 
 // Writes the header naming `owner` at the start of `raw`, a block of
 // n + sizeof(frame_header) bytes from `owner`; returns the frame after it.
-inline void* place_frame_header(void* raw, any_frame_allocator owner) noexcept {
+BOOST_FORCEINLINE void* place_frame_header(void* raw, any_frame_allocator owner) noexcept {
     BOOST_ASSERT_MSG(reinterpret_cast<std::uintptr_t>(raw) % 16 == 0,
                      "boost::affine: frame allocators must return 16-byte aligned storage");
     ::new (raw) frame_header{owner};
     return static_cast<frame_header*>(raw) + 1;
 }
 
-inline void* allocate_frame(std::size_t n, any_frame_allocator const& a) {
+BOOST_FORCEINLINE void* allocate_frame(std::size_t n, any_frame_allocator const& a) {
     void* frame = place_frame_header(a.allocate(n + sizeof(frame_header)), a);
 #if BOOST_AFFINE_DETAIL_MAY_ELIDE_FRAMES
     this_thread_state().last_frame = frame;
@@ -309,13 +312,39 @@ inline any_frame_allocator current_frame_allocator() noexcept {
     return cur ? *cur : any_frame_allocator();
 }
 
-inline void* allocate_frame(std::size_t n) {
+#if BOOST_AFFINE_DETAIL_TLS_INLINE
+BOOST_FORCEINLINE void* allocate_frame(std::size_t n) {
     if (any_frame_allocator const* cur = this_thread_state().allocator) [[likely]]
         return allocate_frame(n, *cur);
     return allocate_frame(n, any_frame_allocator());
 }
+#else
+// Allocation by a function that is itself out of line, so never part of a
+// coroutine body: it may reach thread-locals inline, and takes a frame from a
+// pool's thread cache without a second call.
+struct frame_allocation_here {
+    BOOST_FORCEINLINE static void* allocate(any_frame_allocator const& a, std::size_t n) {
+        if (a.refers_to_a_frame_pool())
+            return static_cast<frame_pool*>(a.state_)->allocate_from<true>(n);
+        return a.vt_->allocate(a.state_, n);
+    }
+};
 
-inline void deallocate_frame(void* frame, std::size_t n) noexcept {
+// One call for what would otherwise be three where thread-locals must be
+// reached out of line (the chain's allocator, the pool's thread cache, the
+// record of the last frame).
+BOOST_NOINLINE inline void* allocate_frame(std::size_t n) {
+    thread_state& state = tls_thread_state;
+    any_frame_allocator const* cur = state.allocator;
+    any_frame_allocator const a = cur ? *cur : any_frame_allocator();
+    void* frame =
+        place_frame_header(frame_allocation_here::allocate(a, n + sizeof(frame_header)), a);
+    state.last_frame = frame;
+    return frame;
+}
+#endif
+
+BOOST_FORCEINLINE void deallocate_frame(void* frame, std::size_t n) noexcept {
     frame_header* h = static_cast<frame_header*>(frame) - 1;
     any_frame_allocator owner = h->owner;
     owner.deallocate(h, n + sizeof(frame_header));
@@ -399,7 +428,7 @@ any_frame_allocator explicit_frame_allocator(A&& a) noexcept {
     forms first, the chain's current allocator otherwise.
 */
 struct frame_allocating_promise {
-    static void* operator new(std::size_t n) { return allocate_frame(n); }
+    BOOST_FORCEINLINE static void* operator new(std::size_t n) { return allocate_frame(n); }
 
     template <class Alloc, class... Args>
     requires frame_allocator_like<Alloc&>
@@ -420,11 +449,13 @@ struct frame_allocating_promise {
 
     // Any other parameter list: the chain's allocator.
     template <class... Args>
-    static void* operator new(std::size_t n, Args&...) {
+    BOOST_FORCEINLINE static void* operator new(std::size_t n, Args&...) {
         return allocate_frame(n);
     }
 
-    static void operator delete(void* p, std::size_t n) noexcept { deallocate_frame(p, n); }
+    BOOST_FORCEINLINE static void operator delete(void* p, std::size_t n) noexcept {
+        deallocate_frame(p, n);
+    }
 };
 
 } // namespace detail

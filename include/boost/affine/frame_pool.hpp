@@ -20,6 +20,10 @@
 
 namespace boost::affine {
 
+namespace detail {
+struct frame_allocation_here;
+} // namespace detail
+
 /** Counters of a @ref frame_pool.
 
     Obtained from @ref frame_pool::statistics. Values read while other threads allocate or free
@@ -135,10 +139,7 @@ public:
         @throws std::bad_alloc if upstream cannot provide memory.
     */
     [[nodiscard]] BOOST_FORCEINLINE void* allocate(std::size_t n) {
-        std::size_t const c = detail::frame_pool_class_of(n);
-        if (BOOST_LIKELY(c < detail::frame_pool_class_count))
-            return allocate_small(c);
-        return core_.allocate_oversize(n);
+        return allocate_from<false>(n);
     }
 
     /** Give back storage obtained from `allocate(n)`.
@@ -204,6 +205,22 @@ public:
     }
 
 private:
+    friend struct detail::frame_allocation_here;
+
+    // `Here`: the caller is itself out of line (never a coroutine body), so the thread cache is
+    // reached inline whatever the compiler (detail/config.hpp).
+    template <bool Here>
+    BOOST_FORCEINLINE void* allocate_from(std::size_t n) {
+        std::size_t const c = detail::frame_pool_class_of(n);
+        if (BOOST_LIKELY(c < detail::frame_pool_class_count)) {
+            if constexpr (Here)
+                return core_.allocate_small(c);
+            else
+                return allocate_small(c);
+        }
+        return core_.allocate_oversize(n);
+    }
+
     // The size class is computed inline (a frame's size is a constant, so it folds); the rest
     // reads thread-locals, so it is out of line where the compiler may keep a thread-local's
     // address across a coroutine's suspension (clang; see detail/config.hpp): these are called

@@ -11,6 +11,7 @@
 #include <boost/affine/detail/config.hpp>
 
 #include <boost/assert.hpp>
+#include <boost/config.hpp>
 
 #include <exception>
 #include <memory>
@@ -34,7 +35,7 @@ public:
     ~result_storage() { reset(); }
 
     template <class U>
-    void set_value(U&& u) {
+    BOOST_FORCEINLINE void set_value(U&& u) {
         BOOST_ASSERT(state_ == empty);
         if constexpr (std::is_reference_v<T>)
             ::new (static_cast<void*>(std::addressof(value_))) stored(std::addressof(u));
@@ -56,7 +57,7 @@ public:
     }
 
     // Rethrows a stored exception, or moves the value out.
-    T get() {
+    BOOST_FORCEINLINE T get() {
         if (state_ == has_ex)
             std::rethrow_exception(ex_);
         BOOST_ASSERT_MSG(state_ == has_value,
@@ -74,7 +75,7 @@ public:
 #endif
 
 private:
-    void reset() noexcept {
+    BOOST_FORCEINLINE void reset() noexcept {
         if (state_ == has_value)
             value_.~stored();
         else if (state_ == has_ex)
