@@ -20,7 +20,7 @@
 //   BOOST_AFFINE_BENCH_COMMIT=id     recorded in the JSON (tools/run-bench.sh sets it)
 //   BOOST_AFFINE_BENCH_ONLY=text    run only the cases whose name contains text
 //                                   (for profiling; targets then read "-")
-//   BOOST_AFFINE_BENCH_IMPL=name    run only this implementation (debugging)
+//   BOOST_AFFINE_BENCH_IMPL=a,b     run only these implementations (debugging)
 
 #ifndef BOOST_AFFINE_BENCH_COMMON_HPP
 #define BOOST_AFFINE_BENCH_COMMON_HPP
@@ -439,7 +439,7 @@ public:
         if (!cfg().impl.empty()) {
             std::vector<std::pair<std::string, std::function<sample()>>> one;
             for (auto& i : impls)
-                if (i.first == cfg().impl)
+                if (("," + cfg().impl + ",").find("," + i.first + ",") != std::string::npos)
                     one.push_back(i);
             if (one.size() != impls.size()) {
                 if (!one.empty())
