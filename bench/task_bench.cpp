@@ -862,7 +862,7 @@ void sizes(bench::report& r) {
             add(k, "awaitable", double(v));
     }
     r.note("frame sizes: affine = the size its promise's operator new receives (the pool "
-           "block is 16 bytes more, rounded up to a multiple of 64); floor = the same; "
+           "block is 16 bytes more, rounded up to a multiple of 16); floor = the same; "
            "awaitable = the block Asio asks aligned_alloc for (the frame size rounded up to "
            "4, plus 1, then to 16)");
 }
