@@ -275,7 +275,9 @@ struct thread_state {
 // address across a suspension (clang 16 does: ThreadSanitizer saw two threads
 // write one "thread-local"; detail/config.hpp), it is out of line, with a
 // barrier so that two calls are never merged, and every access finds the state
-// of the thread it runs on. With GCC it is inline.
+// of the thread it runs on. With GCC it is inline. The variable itself is named
+// directly only by functions that are never inlined into a coroutine body
+// (allocate_frame with clang).
 inline constinit thread_local thread_state tls_thread_state;
 
 #if BOOST_AFFINE_DETAIL_TLS_INLINE
