@@ -281,9 +281,9 @@ double quantile(std::vector<T>& v, double q) {
 // One measurement run of one implementation.
 
 struct sample {
-    double value = 0;               // the primary metric (unit in the row)
-    std::uint64_t allocations = 0;  // global allocations during the run
-    std::uint64_t operations = 1;   // operations the allocations are divided by
+    double value = 0;              // the primary metric (unit in the row)
+    std::uint64_t allocations = 0; // global allocations during the run
+    std::uint64_t operations = 1;  // operations the allocations are divided by
     std::map<std::string, double> extra;
 };
 
@@ -404,8 +404,8 @@ public:
     void add_target(std::string name, double value, std::string relation, double limit,
                     std::string note = {}) {
         bool met = !std::isnan(value) && (relation == "<=" ? value <= limit : value >= limit);
-        targets_.push_back({std::move(name), value, std::move(relation), limit, met,
-                            std::move(note)});
+        targets_.push_back(
+            {std::move(name), value, std::move(relation), limit, met, std::move(note)});
     }
 
     void note(std::string s) { notes_.push_back(std::move(s)); }
@@ -616,8 +616,8 @@ private:
         o << "  ],\n  \"targets\": [\n";
         for (std::size_t i = 0; i < targets_.size(); ++i) {
             target const& t = targets_[i];
-            o << "    {\"name\": \"" << json_escape(t.name) << "\", \"value\": "
-              << json_number(t.value) << ", \"relation\": \"" << t.relation
+            o << "    {\"name\": \"" << json_escape(t.name)
+              << "\", \"value\": " << json_number(t.value) << ", \"relation\": \"" << t.relation
               << "\", \"limit\": " << json_number(t.limit)
               << ", \"met\": " << (t.met ? "true" : "false") << ", \"note\": \""
               << json_escape(t.note) << "\"}" << (i + 1 < targets_.size() ? "," : "") << "\n";

@@ -385,10 +385,9 @@ int main(int argc, char** argv) {
 
     auto one = [&](std::string home, int conns, auto run) {
         std::vector<std::pair<std::string, std::function<bench::sample()>>> impls;
-        for (auto [name, which] : {std::pair{"affine", impl::affine},
-                                   std::pair{"awaitable", impl::awaitable},
-                                   std::pair{"callbacks", impl::callbacks},
-                                   std::pair{"floor", impl::floor}}) {
+        for (auto [name, which] :
+             {std::pair{"affine", impl::affine}, std::pair{"awaitable", impl::awaitable},
+              std::pair{"callbacks", impl::callbacks}, std::pair{"floor", impl::floor}}) {
 #if defined(__clang__)
             // With clang 16, asio::awaitable sessions on a thread_pool with
             // strands crash now and then (SIGSEGV in awaitable_thread::pump
@@ -434,15 +433,13 @@ int main(int argc, char** argv) {
         bench::row const* aw = r.find("echo", p, home, "awaitable");
         if (aff && aw) {
             std::string name = std::string("echo ") + home + " " + p;
-            r.add_target(name + " throughput affine/awaitable", aff->value() / aw->value(), ">=",
-                         1.0, r.paired_range(aff, aw));
+            r.add_target(name + " throughput affine/awaitable", aff->value() / aw->value(),
+                         ">=", 1.0, r.paired_range(aff, aw));
             r.add_target(name + " server CPU/req affine/awaitable",
-                         aff->extra("server_cpu_us_per_req") /
-                             aw->extra("server_cpu_us_per_req"),
+                         aff->extra("server_cpu_us_per_req") / aw->extra("server_cpu_us_per_req"),
                          "<=", 1.0, r.paired_range(aff, aw, "server_cpu_us_per_req"));
-            r.add_target(name + " p99 affine/awaitable",
-                         aff->extra("p99_us") / aw->extra("p99_us"), "<=", 1.0,
-                         r.paired_range(aff, aw, "p99_us"));
+            r.add_target(name + " p99 affine/awaitable", aff->extra("p99_us") / aw->extra("p99_us"),
+                         "<=", 1.0, r.paired_range(aff, aw, "p99_us"));
         }
         if (aff)
             r.add_target(std::string("echo ") + home + " " + p + " allocs/request affine",

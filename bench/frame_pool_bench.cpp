@@ -204,10 +204,10 @@ double heap_bytes() {
 
 int main(int argc, char** argv) {
     bench::init(argc, argv);
-    bench::report r("frame_pool",
-                    {"frame_pool", "any_frame_allocator", "malloc", "pmr_unsync", "pmr_sync",
-                     "free_list"},
-                    {{"frame_pool", "malloc"}, {"frame_pool", "free_list"}});
+    bench::report r(
+        "frame_pool",
+        {"frame_pool", "any_frame_allocator", "malloc", "pmr_unsync", "pmr_sync", "free_list"},
+        {{"frame_pool", "malloc"}, {"frame_pool", "free_list"}});
 
     std::size_t const n = cfg().pick<std::size_t>(4'000'000, 400'000);
     std::size_t const nx = cfg().pick<std::size_t>(1'000'000, 100'000);
@@ -285,8 +285,8 @@ int main(int argc, char** argv) {
         }
         // The floor's blocks are never given back: this memory stays.
     }
-    r.note("cross-thread growth: " + growth + "bound on live + cached blocks: " +
-           bench::fmt(bound / 1024, 0) + " KiB");
+    r.note("cross-thread growth: " + growth +
+           "bound on live + cached blocks: " + bench::fmt(bound / 1024, 0) + " KiB");
     r.add_target("cross-thread frees: frame_pool KiB held at the end <= live+cached bound",
                  pool_last / 1024, "<=", bound / 1024,
                  "the floor's free list: " + bench::fmt(fl_first / 1024, 0) + " -> " +
@@ -313,11 +313,11 @@ int main(int argc, char** argv) {
             p.deallocate(q, block_size);
         p.trim();
         auto const trimmed = p.statistics();
-        r.add_target("exiting thread: upstream allocations to reallocate its blocks",
-                     double(after.upstream_allocations - before.upstream_allocations), "<=", 0,
-                     "cached blocks after the thread exited: " +
-                         std::to_string(before.cached_blocks) + "; upstream bytes after trim(): " +
-                         std::to_string(trimmed.upstream_bytes));
+        r.add_target(
+            "exiting thread: upstream allocations to reallocate its blocks",
+            double(after.upstream_allocations - before.upstream_allocations), "<=", 0,
+            "cached blocks after the thread exited: " + std::to_string(before.cached_blocks) +
+                "; upstream bytes after trim(): " + std::to_string(trimmed.upstream_bytes));
     }
 
     r.add_target("frame_pool allocate+free pair, same thread (ns)",
