@@ -146,9 +146,7 @@ public:
         @throws Whatever the underlying allocator throws (`std::bad_alloc`).
     */
     [[nodiscard]] BOOST_FORCEINLINE void* allocate(std::size_t n) const {
-        if (refers_to_a_frame_pool()) // the usual case, without the indirect call
-            return static_cast<frame_pool*>(state_)->allocate(n);
-        return vt_->allocate(state_, n);
+        return allocate_from<false>(n);
     }
 
     /// Gives back `p`, allocated with the same `n`.
@@ -166,6 +164,14 @@ public:
 
 private:
     friend struct detail::frame_allocation_here;
+
+    // `Here`: as frame_pool's (the caller is itself out of line).
+    template <bool Here>
+    BOOST_FORCEINLINE void* allocate_from(std::size_t n) const {
+        if (refers_to_a_frame_pool()) // the usual case, without the indirect call
+            return static_cast<frame_pool*>(state_)->allocate_from<Here>(n);
+        return vt_->allocate(state_, n);
+    }
 
     bool refers_to_a_frame_pool() const noexcept {
         return vt_ == &detail::frame_allocator_by_reference<frame_pool>::vtable;
@@ -326,9 +332,7 @@ BOOST_FORCEINLINE void* allocate_frame(std::size_t n) {
 // pool's thread cache without a second call.
 struct frame_allocation_here {
     BOOST_FORCEINLINE static void* allocate(any_frame_allocator const& a, std::size_t n) {
-        if (a.refers_to_a_frame_pool())
-            return static_cast<frame_pool*>(a.state_)->allocate_from<true>(n);
-        return a.vt_->allocate(a.state_, n);
+        return a.allocate_from<true>(n);
     }
 };
 

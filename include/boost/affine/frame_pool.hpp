@@ -20,10 +20,6 @@
 
 namespace boost::affine {
 
-namespace detail {
-struct frame_allocation_here;
-} // namespace detail
-
 /** Counters of a @ref frame_pool.
 
     Obtained from @ref frame_pool::statistics. Values read while other threads allocate or free
@@ -205,7 +201,7 @@ public:
     }
 
 private:
-    friend struct detail::frame_allocation_here;
+    friend class any_frame_allocator;
 
     // `Here`: the caller is itself out of line (never a coroutine body), so the thread cache is
     // reached inline whatever the compiler (detail/config.hpp).
