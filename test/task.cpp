@@ -128,6 +128,38 @@ struct inline_dispatcher {
     }
 };
 
+// An affine awaitable that records the dispatcher it was given.
+struct recording_awaitable {
+    inline_dispatcher* seen = nullptr;
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<> h, inline_dispatcher& d) {
+        seen = &d;
+        d(h);
+    }
+    int await_resume() const noexcept { return 5; }
+};
+
+// A coroutine whose promise names its dispatcher, as affine_promise does; it
+// awaits through affine_awaiter<A>, which takes the dispatcher from there.
+struct dispatcher_promise_driver {
+    struct promise_type {
+        inline_dispatcher* d_;
+        promise_type(inline_dispatcher& d, recording_awaitable&, int&) noexcept
+            : d_(&d) {}
+        inline_dispatcher* dispatcher() const noexcept { return d_; }
+        dispatcher_promise_driver get_return_object() { return {}; }
+        std::suspend_never initial_suspend() noexcept { return {}; }
+        std::suspend_never final_suspend() noexcept { return {}; }
+        void return_void() noexcept {}
+        void unhandled_exception() { std::terminate(); }
+    };
+};
+
+dispatcher_promise_driver await_through_promise_dispatcher(inline_dispatcher&,
+                                                           recording_awaitable& a, int& result) {
+    result = co_await affine::affine_awaiter<recording_awaitable&>{a};
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_CASE(task_returns_its_value) {
@@ -291,6 +323,21 @@ BOOST_AUTO_TEST_CASE(make_affine_works_with_any_dispatcher) {
     static_assert(!affine::affine_awaitable<foreign_legacy_awaitable, inline_dispatcher>);
     static_assert(affine::affine_awaitable<foreign_affine_awaitable, inline_dispatcher>);
     static_assert(affine::affine_awaitable<task<int>, affine::environment>);
+}
+
+BOOST_AUTO_TEST_CASE(affine_awaiter_takes_the_dispatcher_from_the_awaiting_promise) {
+    int calls = 0;
+    inline_dispatcher d{&calls};
+    recording_awaitable a;
+    int result = 0;
+    await_through_promise_dispatcher(d, a, result);
+    BOOST_TEST(result == 5);
+    BOOST_TEST(a.seen == &d);
+    BOOST_TEST(calls == 1);
+    // What a task keeps in its frame per co_await of an affine awaitable: one reference.
+    static_assert(sizeof(affine::affine_awaiter<recording_awaitable&>) == sizeof(void*));
+    static_assert(sizeof(affine::affine_awaiter<recording_awaitable&, inline_dispatcher>) ==
+                  2 * sizeof(void*));
 }
 
 BOOST_AUTO_TEST_CASE(strict_task_accepts_affine_awaitables) {

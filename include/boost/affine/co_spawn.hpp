@@ -123,6 +123,8 @@ public:
         }
 
         basic_environment<Executor>& env() noexcept { return env_; }
+        // Where affine awaitables resume this coroutine (affine_awaiter<A>).
+        environment* dispatcher() noexcept { return &env_; }
 
     private:
         // Move what the handler needs out of the frame, free the frame, then

@@ -10,6 +10,8 @@
 
 #include <boost/affine/concepts.hpp>
 
+#include <boost/assert.hpp>
+
 #include <concepts>
 #include <coroutine>
 #include <type_traits>
@@ -48,10 +50,14 @@ std::coroutine_handle<> dispatch_to(D& d, std::coroutine_handle<> h) {
     `Awaitable` may be a reference type: the awaitable then lives in the
     `co_await` expression and the adapter refers to it.
 
+    With `Dispatcher = void` (see the specialization), the adapter holds only
+    the awaitable and takes the dispatcher from the awaiting coroutine's
+    promise.
+
     @par Exception Safety
     Whatever the awaitable's members throw; `noexcept` where they are.
 */
-template <class Awaitable, class Dispatcher>
+template <class Awaitable, class Dispatcher = void>
 struct [[nodiscard]] affine_awaiter {
     Awaitable awaitable_;
     Dispatcher* dispatcher_;
@@ -64,6 +70,40 @@ struct [[nodiscard]] affine_awaiter {
     constexpr auto await_suspend(std::coroutine_handle<Promise> h) noexcept(
         noexcept(awaitable_.await_suspend(std::coroutine_handle<>(h), *dispatcher_))) {
         return awaitable_.await_suspend(std::coroutine_handle<>(h), *dispatcher_);
+    }
+
+    constexpr decltype(auto) await_resume() noexcept(noexcept(awaitable_.await_resume())) {
+        return awaitable_.await_resume();
+    }
+};
+
+/** Adapts an affine awaitable, taking the dispatcher from the awaiting
+    coroutine's promise: `h.promise().dispatcher()`, a non-null pointer to a
+    dispatcher the awaitable accepts (as `affine_promise` provides).
+
+    What an affine task's `await_transform` applies: the adapter is a
+    temporary of the `co_await` that lives in the awaiting frame, and here it
+    is the awaitable (or one reference to it) and nothing else.
+
+    @par Exception Safety
+    Whatever the awaitable's members throw; `noexcept` where they are.
+*/
+template <class Awaitable>
+struct [[nodiscard]] affine_awaiter<Awaitable, void> {
+    Awaitable awaitable_;
+
+    constexpr bool await_ready() noexcept(noexcept(awaitable_.await_ready())) {
+        return awaitable_.await_ready();
+    }
+
+    template <class Promise>
+    requires requires(Promise& p) { *p.dispatcher(); }
+    constexpr auto await_suspend(std::coroutine_handle<Promise> h) noexcept(
+        noexcept(awaitable_.await_suspend(std::coroutine_handle<>(h), *h.promise().dispatcher()))) {
+        auto* d = h.promise().dispatcher();
+        BOOST_ASSERT_MSG(d, "boost::affine: affine_awaiter<A>: the awaiting coroutine has no "
+                            "dispatcher");
+        return awaitable_.await_suspend(std::coroutine_handle<>(h), *d);
     }
 
     constexpr decltype(auto) await_resume() noexcept(noexcept(awaitable_.await_resume())) {

@@ -100,8 +100,9 @@ decltype(auto) transform_operand(environment& env, A&& a) {
         // Deferred operations complete with use_affine: no allocation either.
         return std::forward<A>(a)(use_affine);
     } else if constexpr (affine_awaitable<D, environment>) {
-        // The awaitable lives in the co_await expression; refer to it.
-        return affine_awaiter<A&&, environment>{std::forward<A>(a), &env};
+        // The awaitable lives in the co_await expression; refer to it. The
+        // dispatcher is the awaiting promise's (one pointer less in the frame).
+        return affine_awaiter<A&&>{std::forward<A>(a)};
     } else if constexpr (Strict) {
         static_assert(always_false_v<D>,
                       "boost::affine::strict_task: this awaitable is not affine. Give it an "

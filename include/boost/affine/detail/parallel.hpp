@@ -161,6 +161,9 @@ public:
             return detail::transform_awaitable<false>(*env_, std::forward<A>(a));
         }
 
+        // Where affine awaitables resume this coroutine (affine_awaiter<A>).
+        environment* dispatcher() const noexcept { return env_; }
+
         void attach(environment& e, parallel_join& j, unsigned index) noexcept {
             env_ = &e;
             join_ = &j;
