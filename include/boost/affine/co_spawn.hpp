@@ -23,9 +23,11 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/execution.hpp>
 #include <boost/asio/execution_context.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/is_executor.hpp>
 #include <boost/asio/post.hpp>
 
+#include <atomic>
 #include <concepts>
 #include <coroutine>
 #include <exception>
@@ -77,6 +79,147 @@ struct completion_signature<void> {
 template <class T>
 using completion_signature_t = typename completion_signature<T>::type;
 
+// Carries the cancellation of whoever awaits a spawned chain (the signal bound
+// to co_spawn's completion handler) to the chain's home executor, as
+// asio::co_spawn does: the spawned chain's cancellation state is attached to
+// this relay's signal, which is emitted only on the chain's home, never on
+// the thread that cancels. Shared (counted) by the forwarder in the caller's
+// slot, the chain, and each emission on its way; from the shared pool.
+class spawn_cancellation {
+public:
+    static spawn_cancellation* make(home_executor_copy const& home) {
+        void* p = allocate_resumption(sizeof(spawn_cancellation), any_frame_allocator());
+        return ::new (p) spawn_cancellation(home); // nothrow: copies of executors
+    }
+
+    asio::cancellation_slot slot() noexcept { return signal_.slot(); }
+
+    void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+    void release() noexcept {
+        if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+            this->~spawn_cancellation();
+            deallocate_frame(this, sizeof(spawn_cancellation));
+        }
+    }
+
+    // On the chain's home, when the chain ends: what is emitted later reaches nothing.
+    void detach() noexcept { make_slot_inert(signal_.slot()); }
+
+    // Emits `type` on the chain's home: at once if this thread is there, else sent there.
+    // @throws std::bad_alloc if it must be sent and the node cannot be allocated.
+    void emit_at_home(asio::cancellation_type_t type) {
+        add_ref();
+        handler_executor(home_).execute(emission(this, type));
+    }
+
+private:
+    explicit spawn_cancellation(home_executor_copy const& home) noexcept
+        : home_(home) {}
+
+    // Holds a reference until it has run or been discarded.
+    class emission {
+    public:
+        emission(spawn_cancellation* c, asio::cancellation_type_t type) noexcept
+            : c_(c)
+            , type_(type) {}
+        emission(emission&& o) noexcept
+            : c_(std::exchange(o.c_, nullptr))
+            , type_(o.type_) {}
+        emission& operator=(emission&&) = delete;
+        ~emission() {
+            if (c_)
+                c_->release();
+        }
+        void operator()() {
+            spawn_cancellation* c = std::exchange(c_, nullptr);
+            struct releaser {
+                spawn_cancellation* c_;
+                ~releaser() { c_->release(); }
+            } r{c};
+            c->signal_.emit(type_);
+        }
+
+    private:
+        spawn_cancellation* c_;
+        asio::cancellation_type_t type_;
+    };
+
+    home_executor_copy home_;
+    asio::cancellation_signal signal_;
+    std::atomic<unsigned> refs_{1};
+};
+
+// The chain's reference to its relay: detaches and releases it when the chain
+// ends (on its home executor) or could not be made.
+class spawn_cancellation_ref {
+public:
+    explicit spawn_cancellation_ref(spawn_cancellation* c) noexcept
+        : c_(c) {}
+    spawn_cancellation_ref(spawn_cancellation_ref&& o) noexcept
+        : c_(std::exchange(o.c_, nullptr)) {}
+    spawn_cancellation_ref& operator=(spawn_cancellation_ref&&) = delete;
+    ~spawn_cancellation_ref() {
+        if (c_) {
+            c_->detach();
+            c_->release();
+        }
+    }
+
+    spawn_cancellation* get() const noexcept { return c_; }
+
+    // Where the chain's cancellation state attaches: the relay's signal, or nothing.
+    asio::cancellation_slot slot() const noexcept {
+        return c_ ? c_->slot() : asio::cancellation_slot();
+    }
+
+private:
+    spawn_cancellation* c_;
+};
+
+// What co_spawn puts in its completion handler's cancellation slot.
+class spawn_cancellation_forwarder {
+public:
+    explicit spawn_cancellation_forwarder(spawn_cancellation* c) noexcept
+        : c_(c) {
+        c_->add_ref();
+    }
+    spawn_cancellation_forwarder(spawn_cancellation_forwarder const&) = delete;
+    spawn_cancellation_forwarder& operator=(spawn_cancellation_forwarder const&) = delete;
+    ~spawn_cancellation_forwarder() { c_->release(); }
+
+    void operator()(asio::cancellation_type_t type) { c_->emit_at_home(type); }
+
+private:
+    spawn_cancellation* c_;
+};
+
+// The work a spawned chain holds on its completion handler's executor, from
+// co_spawn to completion, as asio::co_spawn does, so that the handler's
+// context does not run out of work (and is not destroyed by its owner) while
+// the handler is still to come. Nothing where the handler has no executor of
+// its own (it then runs on the home, whose work the chain holds anyway).
+template <class Handler, class Executor>
+struct handler_work {
+    static auto make(Handler const& h, Executor const& home) {
+        auto ex = asio::get_associated_executor(h, home);
+        if constexpr (asio::execution::is_executor<decltype(ex)>::value)
+            return asio::prefer(ex, asio::execution::outstanding_work.tracked);
+        else
+            return asio::make_work_guard(ex);
+    }
+    using type = decltype(make(std::declval<Handler const&>(), std::declval<Executor const&>()));
+};
+
+template <class Handler, class Executor>
+requires requires {
+    typename asio::associated_executor<Handler,
+                                       Executor>::asio_associated_executor_is_unspecialised;
+}
+struct handler_work<Handler, Executor> {
+    struct type {};
+    static type make(Handler const&, Executor const&) noexcept { return {}; }
+};
+
 // The first parameter of the root coroutine: its operator new takes the
 // chain's allocator from it, so the root frame is the chain's first frame.
 template <class Executor>
@@ -94,10 +237,13 @@ class spawn_root {
 public:
     class promise_type : public frame_allocating_promise, public promise_result<T> {
     public:
+        // Throws only std::bad_alloc (before the chain exists: from co_spawn).
         template <class F>
-        promise_type(spawn_args<Executor> const& a, Handler& h, F&) noexcept
-            : env_(*a.ex_, a.alloc_, asio::get_associated_cancellation_slot(h))
-            , handler_(&h) {
+        promise_type(spawn_args<Executor> const& a, Handler& h, F&)
+            : cancellation_(make_cancellation(h, *a.ex_))
+            , env_(*a.ex_, a.alloc_, cancellation_.slot())
+            , handler_(&h)
+            , handler_work_(work::make(h, *a.ex_)) {
             env_.set_root(std::coroutine_handle<promise_type>::from_promise(*this));
         }
 
@@ -127,12 +273,24 @@ public:
         environment* dispatcher() noexcept { return &env_; }
 
     private:
+        using work = handler_work<Handler, Executor>;
+
+        // The relay of the completion handler's cancellation, if it has a slot.
+        static spawn_cancellation_ref make_cancellation(Handler& h, Executor const& home) {
+            asio::cancellation_slot slot = asio::get_associated_cancellation_slot(h);
+            if (!slot.is_connected())
+                return spawn_cancellation_ref(nullptr);
+            spawn_cancellation_ref c(spawn_cancellation::make(home_executor_copy::make(home)));
+            slot.template emplace<spawn_cancellation_forwarder>(c.get());
+            return c;
+        }
+
         // Move what the handler needs out of the frame, free the frame, then
         // complete as Asio's co_spawn does: through the handler's executor.
         void complete(std::coroutine_handle<promise_type> h) noexcept {
             Executor home = env_.executor();
             Handler handler(std::move(*handler_));
-            asio::cancellation_slot slot = asio::get_associated_cancellation_slot(handler);
+            typename work::type keep_work(std::move(handler_work_));
             std::exception_ptr ep;
             if (this->result_.has_exception()) {
                 try {
@@ -143,19 +301,20 @@ public:
             }
             if constexpr (std::is_void_v<T>) {
                 h.destroy();
-                finish(home, std::move(handler), slot, ep);
+                finish(home, std::move(handler), ep);
             } else {
                 T value = ep ? T{} : this->result_.get();
                 h.destroy();
-                finish(home, std::move(handler), slot, ep, std::move(value));
+                finish(home, std::move(handler), ep, std::move(value));
             }
         }
 
+        // The handler's cancellation slot is left as it is: it belongs to whoever bound it (the
+        // awaiting chain, on another thread perhaps), and what co_spawn put there forwards to
+        // a relay that the chain has detached.
         template <class... Vs>
-        static void finish(Executor const& home, Handler handler, asio::cancellation_slot slot,
-                           std::exception_ptr ep, Vs&&... vs) noexcept {
-            if (slot.is_connected())
-                slot.clear();
+        static void finish(Executor const& home, Handler handler, std::exception_ptr ep,
+                           Vs&&... vs) noexcept {
             // The chain is gone: nothing current on this thread belongs to it.
             detail::thread_state& state = detail::this_thread_state();
             state.environment = nullptr;
@@ -172,8 +331,10 @@ public:
             }
         }
 
+        spawn_cancellation_ref cancellation_;
         basic_environment<Executor> env_;
         Handler* handler_;
+        [[no_unique_address]] typename work::type handler_work_;
     };
 
     spawn_root(spawn_root&& o) noexcept
@@ -188,9 +349,13 @@ public:
     // inside co_spawn.
     void start() {
         // If posting fails, the posted handler is destroyed unused, which
-        // destroys the root, and the exception leaves co_spawn.
+        // destroys the root, and the exception leaves co_spawn. The post is
+        // the chain's own first step, before it runs anywhere: it comes from
+        // the chain's allocator, as the root frame did (environment::allocator_here).
         auto h = std::exchange(h_, {});
-        h.promise().env().post(h);
+        environment& env = h.promise().env();
+        environment::scope s(env);
+        env.post(h);
     }
 
 private:

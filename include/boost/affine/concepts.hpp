@@ -46,14 +46,42 @@ concept affine_awaitable = dispatcher<D, P> && requires(A a, std::coroutine_hand
 
     `a.allocate(n)` returns storage for `n` bytes aligned to at least
     `alignof(std::max_align_t)` (16 on the platforms this library supports);
-    `a.deallocate(p, n)` gives it back with the same `n`. Frames may be freed
-    on another thread than the one that allocated them.
+    `a.deallocate(p, n)` gives it back with the same `n`.
+
+    A chain calls its allocator only where the chain runs, one call at a time:
+    on its home executor (a strand over a thread pool may run it on any of the
+    pool's threads, never on two at once), and in `co_spawn` before it starts.
+    So an allocator that serves one chain need not be thread-safe; one shared
+    by chains that run on different threads must be. See
+    `is_thread_safe_frame_allocator` for what the library does with an
+    allocator that is thread-safe.
 */
 template <class A>
 concept frame_allocator = requires(A& a, void* p, std::size_t n) {
     { a.allocate(n) } -> std::same_as<void*>;
     a.deallocate(p, n);
 };
+
+namespace detail {
+// `A::thread_safe` is a constant that says so (false where it is missing).
+template <class A>
+concept declares_thread_safe = bool(A::thread_safe);
+} // namespace detail
+
+/** Whether a frame allocator may be called from any thread at any time.
+
+    True if `A` declares `static constexpr bool thread_safe = true` (as
+    `frame_pool` does); specialise it for an allocator that cannot say so
+    itself. A chain's allocator that is thread-safe also serves what is
+    allocated for the chain where the chain does not run: the storage of
+    Asio's operations (which Asio frees on the thread that completes them),
+    and what carries a completion home from another thread. For any other
+    allocator, those come from `frame_pool::shared()`, so that the allocator
+    is never called away from its chain. A `pmr::memory_resource*` is taken
+    as not thread-safe (wrap one that is in a type that says so).
+*/
+template <class A>
+struct is_thread_safe_frame_allocator : std::bool_constant<detail::declares_thread_safe<A>> {};
 
 /** A type that carries a frame allocator: `t.get_frame_allocator()`.
 

@@ -9,6 +9,7 @@
 #define BOOST_AFFINE_ENVIRONMENT_HPP
 
 #include <boost/affine/frame_allocator.hpp>
+#include <boost/affine/detail/home_executor.hpp>
 
 #include <boost/assert.hpp>
 #include <boost/asio/any_io_executor.hpp>
@@ -34,22 +35,33 @@ inline environment* current_environment() noexcept {
     return static_cast<environment*>(this_thread_state().environment);
 }
 
-// A function posted to a home executor through the environment: what Asio
-// gives our handlers' executor is type-erased into one of these, allocated
-// from the chain's frame allocator.
-struct posted_function {
-    void (*invoke_)(posted_function*, bool run) = nullptr;
-};
-
 class environment_home;
+
+// A task object, while the task it owns runs in a chain (from its start until the awaiting
+// coroutine resumes): what the chain needs to destroy its task frames innermost first, one at a
+// time, in constant stack (environment::abandon). The task's handle, and the chain's innermost
+// task before this one started (the one that awaits it, unless a coroutine of another kind is
+// between). The task object lives in the awaiting frame, which outlives the await.
+struct task_link {
+    task_link() noexcept = default;
+    explicit task_link(std::coroutine_handle<> h) noexcept
+        : h_(h) {}
+
+    std::coroutine_handle<> h_;
+    task_link* outer_; // written when the task starts, read only after
+};
 
 // The library's handlers reach the environment's internals through this.
 struct environment_access {
-    // `never`: the function must not run inside the call (blocking.never);
-    // otherwise it is dispatched, and may run inside the call where the home
-    // executor allows (a strand whose pool thread is the caller's).
-    static void post_function(environment& e, posted_function* f, bool never);
+    // Gives up the chain at once (see environment::abandon).
     static void abandon(environment& e) noexcept;
+    // Gives up the chain on its home executor: what a handler of it destroyed elsewhere does.
+    static void abandon_at_home(environment& e) noexcept;
+    // See environment::allocator_here.
+    static any_frame_allocator allocator_here(environment const& e) noexcept;
+    // A task starts in, or leaves, the chain (environment::abandon).
+    static void enter(environment& e, task_link& link) noexcept;
+    static void leave(environment& e) noexcept;
     static environment_home& home(environment& e) noexcept;
     // Makes `e` current on this thread, without restoring what was: for a
     // symmetric transfer between two environments of one chain.
@@ -76,9 +88,16 @@ struct inert_cancellation_handler {
     void operator()(asio::cancellation_type_t) const noexcept {}
 };
 
-inline void make_slot_inert(asio::cancellation_slot slot) {
-    if (slot.is_connected() && slot.has_handler())
-        slot.template emplace<inert_cancellation_handler>();
+// The inert handler is smaller than any it replaces, so it takes the slot's memory; should that
+// ever need an allocation that fails, the slot is cleared instead.
+inline void make_slot_inert(asio::cancellation_slot slot) noexcept {
+    if (slot.is_connected() && slot.has_handler()) {
+        try {
+            slot.template emplace<inert_cancellation_handler>();
+        } catch (...) {
+            slot.clear();
+        }
+    }
 }
 
 // What the root of a chain has once for all its environments: the home
@@ -87,6 +106,10 @@ class environment_home {
 public:
     environment_home(environment_home const&) = delete;
     environment_home& operator=(environment_home const&) = delete;
+
+    // A copy of the home executor that does not depend on the chain (for what is handed to
+    // Asio, and for work that arrives from elsewhere).
+    home_executor_copy const& handler_home() const noexcept { return handler_home_; }
 
     // The home executor, type-erased: made on demand from the concrete one when
     // any_io_executor holds that inline (no allocation), a copy kept otherwise.
@@ -98,7 +121,6 @@ public:
     // Post for `owner`: the environment whose chain the handler belongs to
     // (which it abandons if destroyed without being invoked).
     virtual void home_post(environment& owner, std::coroutine_handle<> h) = 0;
-    virtual void home_post_function(environment& owner, posted_function* f, bool never) = 0;
 
     // A branch cancellation with nothing emitted and no live handler, for a parallel await;
     // recycled. `alloc` is the chain's frame allocator (the root environment's), which the
@@ -140,7 +162,8 @@ public:
     }
 
 protected:
-    environment_home() noexcept = default;
+    explicit environment_home(home_executor_copy const& h) noexcept
+        : handler_home_(h) {}
 
     ~environment_home() {
         BOOST_ASSERT_MSG(!spare_, "boost::affine: environment_home destroyed with spare "
@@ -172,6 +195,7 @@ private:
         alloc.deallocate(c, sizeof(branch_cancellation));
     }
 
+    home_executor_copy handler_home_;
     branch_cancellation* spare_ = nullptr;
     std::atomic_flag lock_;
 };
@@ -347,28 +371,103 @@ protected:
 private:
     friend struct detail::environment_access;
 
+    // The allocator for what is allocated for this chain on the calling thread outside its
+    // frames (a resumption to post): the chain's frame allocator while this chain runs on the
+    // calling thread, or wherever it is thread-safe; the shared pool otherwise. So a chain's own
+    // allocator is called only where the chain runs, and need not be thread-safe.
+    any_frame_allocator allocator_here() const noexcept {
+        if (detail::current_environment() == this)
+            return allocator_;
+        return detail::thread_safe_or_shared_pool(allocator_);
+    }
+
+    // A task starts in this chain: it is now the chain's innermost.
+    void enter(detail::task_link& link) noexcept {
+        link.outer_ = innermost_;
+        innermost_ = &link;
+    }
+
+    // The innermost task has completed (its frame is at its final suspension; the task object
+    // that owns it destroys it once the awaiting coroutine has resumed).
+    void leave() noexcept {
+        BOOST_ASSERT_MSG(innermost_, "boost::affine: a task left a chain it had not entered");
+        innermost_ = innermost_->outer_;
+    }
+
     // What happens when Asio destroys the handler of a pending operation
     // without invoking it (its execution context was destroyed, or shut down,
     // with the operation in flight): every frame is freed and every local
     // destroyed, as with asio::awaitable; co_spawn's completion handler is
     // destroyed without being invoked. For a root this destroys *this.
-    void abandon() noexcept { do_abandon(); }
+    //
+    // The task frames go first, innermost first, each on its own: its task
+    // object's handle is emptied before the frame is destroyed, so that
+    // destroying the frame above does not destroy it again, recursively (a
+    // chain 10^6 frames deep would overflow the stack). A coroutine of
+    // another kind between two tasks goes with the task frame that owns it,
+    // after the frames below it.
+    void abandon() noexcept {
+        while (detail::task_link* l = innermost_) {
+            innermost_ = l->outer_;
+            std::exchange(l->h_, {}).destroy();
+        }
+        do_abandon();
+    }
 
     detail::environment_home* home_;
     any_frame_allocator allocator_;
     asio::cancellation_slot parent_slot_;
     asio::cancellation_state cancellation_state_;
     std::coroutine_handle<> root_;
+    detail::task_link* innermost_ = nullptr;
     bool throw_if_cancelled_ = true;
     bool state_replaced_ = false;
 };
 
 namespace detail {
-inline void environment_access::post_function(environment& e, posted_function* f, bool never) {
-    e.home_->home_post_function(e, f, never);
-}
 inline void environment_access::abandon(environment& e) noexcept {
     e.abandon();
+}
+// Gives up a chain when run, or when destroyed without having run.
+class abandonment {
+public:
+    explicit abandonment(environment* e) noexcept
+        : e_(e) {}
+    abandonment(abandonment&& o) noexcept
+        : e_(std::exchange(o.e_, nullptr)) {}
+    abandonment& operator=(abandonment&&) = delete;
+    ~abandonment() {
+        if (e_)
+            environment_access::abandon(*e_);
+    }
+    void operator()() noexcept { environment_access::abandon(*std::exchange(e_, nullptr)); }
+
+private:
+    environment* e_;
+};
+
+inline void environment_access::abandon_at_home(environment& e) noexcept {
+    // Posted, never run inline: the chain's frames and locals are destroyed on its home
+    // executor, as its code runs there, even when the handler is destroyed on another thread
+    // (the execution context of an operation of the chain going away elsewhere). If the home
+    // is not running, the posted abandonment is destroyed with the home's queue, which gives
+    // up the chain then, on the thread that destroys the home context. If it cannot be posted
+    // (no memory), the chain is given up here.
+    try {
+        environment* p = &e;
+        e.home_->handler_home().send(make_function_node(abandonment{p}), true);
+    } catch (...) {
+        e.abandon();
+    }
+}
+inline void environment_access::enter(environment& e, task_link& link) noexcept {
+    e.enter(link);
+}
+inline any_frame_allocator environment_access::allocator_here(environment const& e) noexcept {
+    return e.allocator_here();
+}
+inline void environment_access::leave(environment& e) noexcept {
+    e.leave();
 }
 inline environment_home& environment_access::home(environment& e) noexcept {
     return *e.home_;

@@ -27,10 +27,12 @@ namespace boost::affine {
 namespace detail {
 
 struct frame_allocation_here;
+struct frame_allocator_access;
 
 struct frame_allocator_vtable {
     void* (*allocate)(void* state, std::size_t n);
     void (*deallocate)(void* state, void* p, std::size_t n) noexcept;
+    bool thread_safe; // is_thread_safe_frame_allocator
 };
 
 // An allocator small enough to live inside the handle itself: the handle is then
@@ -48,7 +50,8 @@ struct frame_allocator_by_reference {
     static void deallocate(void* state, void* p, std::size_t n) noexcept {
         static_cast<A*>(state)->deallocate(p, n);
     }
-    static constexpr frame_allocator_vtable vtable{&allocate, &deallocate};
+    static constexpr frame_allocator_vtable vtable{&allocate, &deallocate,
+                                                   is_thread_safe_frame_allocator<A>::value};
 };
 
 template <class A>
@@ -62,7 +65,8 @@ struct frame_allocator_by_value {
     static void deallocate(void* state, void* p, std::size_t n) noexcept {
         load(state).deallocate(p, n);
     }
-    static constexpr frame_allocator_vtable vtable{&allocate, &deallocate};
+    static constexpr frame_allocator_vtable vtable{&allocate, &deallocate,
+                                                   is_thread_safe_frame_allocator<A>::value};
 };
 
 struct frame_allocator_pmr {
@@ -74,7 +78,7 @@ struct frame_allocator_pmr {
         static_cast<container::pmr::memory_resource*>(state)->deallocate(p, n,
                                                                          alignof(std::max_align_t));
     }
-    static constexpr frame_allocator_vtable vtable{&allocate, &deallocate};
+    static constexpr frame_allocator_vtable vtable{&allocate, &deallocate, false};
 };
 
 } // namespace detail
@@ -164,6 +168,7 @@ public:
 
 private:
     friend struct detail::frame_allocation_here;
+    friend struct detail::frame_allocator_access;
 
     // `Here`: as frame_pool's (the caller is itself out of line).
     template <bool Here>
@@ -359,10 +364,22 @@ BOOST_FORCEINLINE void deallocate_frame(void* frame, std::size_t n) noexcept {
 // The global heap as a frame allocator: where a resumption goes when the
 // chain's allocator fails (see allocate_resumption).
 struct global_heap_allocator {
+    static constexpr bool thread_safe = true;
     void* allocate(std::size_t n) { return ::operator new (n, std::align_val_t{16}); }
     void deallocate(void* p, std::size_t) noexcept { ::operator delete (p, std::align_val_t{16}); }
 };
 inline global_heap_allocator global_heap;
+
+struct frame_allocator_access {
+    // True if `a` may be called from any thread at any time (is_thread_safe_frame_allocator).
+    static bool thread_safe(any_frame_allocator const& a) noexcept { return a.vt_->thread_safe; }
+};
+
+// `a` if it may be called from any thread, else the shared pool: for what the library or Asio
+// allocates on behalf of a chain where the chain does not run (see allocate_resumption).
+inline any_frame_allocator thread_safe_or_shared_pool(any_frame_allocator const& a) noexcept {
+    return frame_allocator_access::thread_safe(a) ? a : any_frame_allocator();
+}
 
 // Storage for what resumes a chain (a posted resumption, a function posted to
 // the home executor): from the chain's allocator, and from the global heap

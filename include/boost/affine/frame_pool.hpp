@@ -73,6 +73,9 @@ struct frame_pool_stats {
 */
 class frame_pool {
 public:
+    /// Any thread may allocate and free (is_thread_safe_frame_allocator).
+    static constexpr bool thread_safe = true;
+
     /// Largest request served from the size classes; larger ones go upstream.
     static constexpr std::size_t max_class_size = detail::frame_pool_max_class;
 

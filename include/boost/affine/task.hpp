@@ -61,6 +61,13 @@ public:
         return this->result_.get();
     }
 
+    // The task is no longer the chain's innermost (environment::abandon); then the awaiting
+    // coroutine resumes through the dispatcher.
+    auto final_suspend() noexcept {
+        environment_access::leave(env());
+        return affine_promise<task_promise, environment>::final_suspend();
+    }
+
     bool elided() const noexcept {
 #if BOOST_AFFINE_DETAIL_MAY_ELIDE_FRAMES
         return !(const_cast<task_promise*>(this)->result_.flags() & frame_allocated_flag);
@@ -82,16 +89,14 @@ public:
 
 // The pieces of task<T> and strict_task<T>, which differ only in policy.
 template <class T, class Derived, bool Strict>
-class basic_task : public affine_task<T, Derived, environment> {
-    using base = affine_task<T, Derived, environment>;
-
+class basic_task : public affine_task<T, Derived, environment>, private task_link {
 public:
     using promise_type = task_promise<T, Derived, Strict>;
     using handle_type = std::coroutine_handle<promise_type>;
     using value_type = T;
 
     basic_task(basic_task&& o) noexcept
-        : h_(std::exchange(o.h_, {})) {}
+        : task_link(std::exchange(o.h_, {})) {}
 
     basic_task& operator=(basic_task&& o) noexcept {
         if (this != &o) {
@@ -118,11 +123,11 @@ public:
     */
     bool elided() const noexcept {
         BOOST_ASSERT_MSG(h_, "boost::affine: elided() on an empty task");
-        return h_.promise().elided();
+        return handle().promise().elided();
     }
 
     /// The coroutine handle (for building on the affine protocol).
-    handle_type handle() const noexcept { return h_; }
+    handle_type handle() const noexcept { return handle_type::from_address(h_.address()); }
 
     /** Awaiting an empty (moved-from) task, or one already awaited, is
         reported: by an assertion with a message when assertions are enabled,
@@ -135,8 +140,20 @@ public:
         return false;
     }
 
-    /// Affine callers: the task inherits the caller's environment.
-    using base::await_suspend;
+    /** Affine callers: the task inherits the caller's environment, and starts
+        as the chain's innermost task frame.
+    */
+    template <class D>
+    requires std::convertible_to<D&, environment&> std::coroutine_handle<>
+    await_suspend(std::coroutine_handle<> caller, D& d)
+    noexcept {
+        handle_type h = handle();
+        promise_type& p = h.promise();
+        p.set_continuation(caller);
+        p.set_dispatcher(d);
+        environment_access::enter(d, *this);
+        return h;
+    }
 
     /** Non-affine callers: the task joins the chain running on this thread.
         @throws std::logic_error if no chain runs on this thread.
@@ -146,16 +163,15 @@ public:
         if (!e)
             detail::report_misuse("boost::affine: a task awaited by a coroutine that is not "
                                   "part of a chain; start it with boost::affine::co_spawn");
-        return base::await_suspend(caller, *e);
+        return await_suspend(caller, *e);
     }
 
 protected:
     basic_task() noexcept = default;
+    // The handle is kept type-erased in task_link, so that the chain can empty it when it
+    // destroys the frame itself (environment::abandon).
     explicit basic_task(handle_type h) noexcept
-        : h_(h) {}
-
-private:
-    handle_type h_;
+        : task_link(h) {}
 };
 
 } // namespace detail

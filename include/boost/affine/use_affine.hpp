@@ -173,10 +173,14 @@ public:
     async_op& operator=(async_op const&) = delete;
 
     ~async_op() {
-        if (idle())
+        if (idle()) {
             vt_->destroy(this);
-        else if (completed())
+            return;
+        }
+        if (completed())
             results().~values();
+        else
+            forget_cancellation(); // destroyed pending, with its chain
     }
 
     bool await_ready() const noexcept { return false; }
@@ -226,6 +230,7 @@ public:
     /// The completion values; throws the error, if any.
     result_type await_resume() {
         BOOST_ASSERT(completed());
+        forget_cancellation();
         values& v = results();
         if constexpr (traits::has_error) {
             auto& e = std::get<0>(v);
@@ -369,6 +374,17 @@ private:
 
     values& results() noexcept { return *std::launder(reinterpret_cast<values*>(storage_)); }
 
+    // The operation is over (or is being destroyed with its chain): the handler it put in the
+    // chain's cancellation slot, which may refer to its I/O object, is replaced by one that does
+    // nothing, so that no later cancellation of the chain can reach into what is gone (as
+    // asio::awaitable clears its slot after every completion; the slot keeps its memory). On
+    // the home executor: the awaiting coroutine runs this, where the chain's cancellation is
+    // emitted.
+    void forget_cancellation() noexcept {
+        if (env_)
+            detail::make_slot_inert(env_->cancellation_slot());
+    }
+
     template <std::size_t... I>
     result_type take(values& v, std::index_sequence<I...>) {
         constexpr std::size_t first = traits::has_error ? 1 : 0;
@@ -412,9 +428,12 @@ private:
 namespace detail {
 
 /** The completion handler `use_affine` gives Asio: it completes the `async_op`
-    in the awaiting frame. Its associated executor is the home executor (seen
-    through the chain's environment), its allocator the chain's frame
-    allocator, its cancellation slot the chain's.
+    in the awaiting frame. Its associated executor is a copy of the home
+    executor (handler_executor: valid as long as the home's context, whoever
+    keeps it), its cancellation slot the chain's, and its allocator the
+    chain's frame allocator if that is a frame pool, else the shared pool:
+    Asio frees an operation's storage on the thread that completes it, where
+    the chain's own allocator (which need not be thread-safe) is not called.
 */
 template <class... Args>
 class affine_handler {
@@ -426,20 +445,22 @@ public:
     affine_handler& operator=(affine_handler&&) = delete;
 
     // Destroyed without being invoked while the operation is pending: Asio is
-    // discarding it (its context is going away), so the chain goes too. While
-    // the operation is still starting, the initiation failed and its exception
-    // reaches the awaiting coroutine instead.
+    // discarding it (its context is going away), so the chain goes too, on its
+    // home executor. While the operation is still starting, the initiation
+    // failed and its exception reaches the awaiting coroutine instead.
     ~affine_handler() {
         if (op_ && !op_->initiating_here())
-            detail::environment_access::abandon(*op_->env_);
+            detail::environment_access::abandon_at_home(*op_->env_);
     }
 
     using executor_type = handler_executor;
-    executor_type get_executor() const noexcept { return handler_executor(*op_->env_); }
+    executor_type get_executor() const noexcept {
+        return handler_executor(detail::environment_access::home(*op_->env_).handler_home());
+    }
 
     using allocator_type = frame_std_allocator<void>;
     allocator_type get_allocator() const noexcept {
-        return allocator_type(op_->env_->get_frame_allocator());
+        return allocator_type(detail::thread_safe_or_shared_pool(op_->env_->get_frame_allocator()));
     }
 
     using cancellation_slot_type = asio::cancellation_slot;

@@ -101,7 +101,9 @@ protected:
             return std::noop_coroutine();
         environment* parent = parent_;
         if (abandoned_.load(std::memory_order_acquire)) {
-            environment_access::abandon(*parent);
+            // Posted, not inline: with operators nested 10^4 deep, giving up each level from
+            // inside the one below would recurse as deep.
+            environment_access::abandon_at_home(*parent);
             return std::noop_coroutine();
         }
         std::coroutine_handle<> c = continuation_;
@@ -286,11 +288,7 @@ private:
     void release() noexcept {
         if (forwarding_) {
             forwarding_ = false;
-            try {
-                make_slot_inert(parent_->cancellation_slot());
-            } catch (...) {
-                parent_->cancellation_slot().clear();
-            }
+            make_slot_inert(parent_->cancellation_slot());
         }
         if (parent_) {
             environment_home& home = environment_access::home(*parent_);
