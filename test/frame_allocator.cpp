@@ -14,8 +14,11 @@
 
 #include "test_helpers.hpp"
 
+#include <boost/affine/use_affine.hpp>
+
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/container/pmr/memory_resource.hpp>
 
@@ -250,4 +253,63 @@ BOOST_AUTO_TEST_CASE(frame_std_allocator_is_a_standard_allocator) {
     v.shrink_to_fit();
     std::allocator_traits<decltype(a)>::rebind_alloc<double> b(a);
     BOOST_TEST((a == b));
+}
+
+namespace {
+
+// Counts its calls; says nothing about thread safety.
+struct plain_counting_allocator {
+    void* allocate(std::size_t n) {
+        ++allocations;
+        return ::operator new (n, std::align_val_t{16});
+    }
+    void deallocate(void* p, std::size_t) noexcept {
+        ++deallocations;
+        ::operator delete (p, std::align_val_t{16});
+    }
+    long allocations = 0, deallocations = 0;
+};
+
+struct says_not_thread_safe : plain_counting_allocator {
+    static constexpr bool thread_safe = false;
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(an_allocator_says_whether_it_is_thread_safe) {
+    static_assert(affine::is_thread_safe_frame_allocator<affine::frame_pool>::value);
+    static_assert(affine::is_thread_safe_frame_allocator<test::counting_allocator>::value);
+    static_assert(!affine::is_thread_safe_frame_allocator<plain_counting_allocator>::value);
+    static_assert(!affine::is_thread_safe_frame_allocator<says_not_thread_safe>::value);
+
+    // Asio's storage for an operation (freed on the thread that completes it) comes from a
+    // thread-safe chain allocator, and from the shared pool for any other.
+    auto timer_wait = [](auto& alloc) {
+        asio::io_context ioc;
+        std::pair<long, long> counts; // by the allocator, by the shared pool
+        affine::co_spawn(
+            affine::with_allocator(ioc.get_executor(), &alloc),
+            [&]() -> task<void> {
+                asio::steady_timer t(co_await asio::this_coro::executor);
+                long before = alloc.allocations;
+                auto pool_before = affine::frame_pool::shared().statistics().allocations;
+                co_await t.async_wait(affine::use_affine);
+                counts = {
+                    alloc.allocations - before,
+                    long(affine::frame_pool::shared().statistics().allocations - pool_before)};
+            },
+            asio::detached);
+        ioc.run();
+        return counts;
+    };
+    test::counting_allocator safe;
+    plain_counting_allocator plain;
+    auto [safe_ops, safe_pool] = timer_wait(safe);
+    auto [plain_ops, plain_pool] = timer_wait(plain);
+    BOOST_TEST(safe_ops >= 1); // the timer's operation
+    BOOST_TEST(safe_pool == 0);
+    BOOST_TEST(plain_ops == 0);
+    BOOST_TEST(plain_pool >= 1);
+    BOOST_TEST(safe.live == 0);
+    BOOST_TEST(plain.allocations == plain.deallocations);
 }

@@ -74,8 +74,10 @@ struct foreign_thread {
 };
 
 // A frame allocator that counts its calls and checks every block comes back.
+// Thread-safe, and says so: it serves Asio's operations too.
 class counting_allocator {
 public:
+    static constexpr bool thread_safe = true;
     void* allocate(std::size_t n) {
         ++allocations;
         ++live;

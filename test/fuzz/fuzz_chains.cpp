@@ -7,8 +7,11 @@
 
 // libFuzzer target: the input is a program of chains. Each byte is a step:
 // await a nested task, an operation completed inline or on a foreign
-// thread, a timer, an && or ||, throw, or cancel a chain. A simple model says
-// what must happen, and the target aborts when it does not:
+// thread, a timer, an && or ||, throw, an I/O object destroyed once its
+// operation completed (then an await that does not attach to the chain's
+// cancellation), or a chain spawned onto the foreign thread's context and
+// awaited; the first byte says which chains are cancelled. A simple model
+// says what must happen, and the target aborts when it does not:
 //
 // - every chain's completion handler runs exactly once;
 // - a chain that nobody cancelled returns the value the model computed
@@ -116,6 +119,16 @@ auto foreign_op(int v, Token&& token) {
 
 task<int> step(world& w, std::uint8_t op, int depth);
 
+// A chain of its own on the foreign thread's context, awaited by a step.
+task<int> on_foreign(world& w, std::uint8_t op) {
+    auto ex = co_await asio::this_coro::executor;
+    asio::steady_timer t(ex, std::chrono::microseconds(op));
+    co_await t.async_wait(use_affine);
+    if (!foreign().ioc.get_executor().running_in_this_thread())
+        ++w.violations;
+    co_return 6;
+}
+
 task<int> nested(world& w, std::uint8_t op, int depth) {
     int v = co_await step(w, op, depth + 1);
     w.check_home();
@@ -125,7 +138,7 @@ task<int> nested(world& w, std::uint8_t op, int depth) {
 // One step of a chain; returns what the model adds for it.
 task<int> step(world& w, std::uint8_t op, int depth) {
     auto ex = co_await asio::this_coro::executor;
-    switch (op % 8) {
+    switch (op % 10) {
     case 0:
         co_return 1;
     case 1: {
@@ -165,7 +178,7 @@ task<int> step(world& w, std::uint8_t op, int depth) {
         w.check_home();
         co_return r.index() == 0 ? std::get<0>(r) + 1 : std::get<1>(r) + 2;
     }
-    default:
+    case 7:
         try {
             co_await foreign_op(0, use_affine);
             throw std::runtime_error("step");
@@ -173,12 +186,30 @@ task<int> step(world& w, std::uint8_t op, int depth) {
             w.check_home();
         }
         co_return 7;
+    case 8: {
+        {
+            // Used once and destroyed: a cancellation that arrives during the
+            // next await must not reach it.
+            asio::steady_timer t(ex, std::chrono::microseconds(op >> 4));
+            co_await t.async_wait(use_affine);
+        }
+        int v = co_await foreign_op(5, use_affine);
+        w.check_home();
+        co_return v;
+    }
+    default: {
+        int v = co_await affine::co_spawn(
+            foreign().ioc, [&w, op] { return on_foreign(w, static_cast<std::uint8_t>(op >> 4)); },
+            use_affine);
+        w.check_home();
+        co_return v;
+    }
     }
 }
 
 // What the model says a step adds.
 int expected(std::uint8_t op, int depth) {
-    switch (op % 8) {
+    switch (op % 10) {
     case 0:
         return 1;
     case 1:
@@ -195,8 +226,12 @@ int expected(std::uint8_t op, int depth) {
                                expected(static_cast<std::uint8_t>(op >> 4), depth + 1);
     case 6:
         return depth > 3 ? 1 : 4;
-    default:
+    case 7:
         return 7;
+    case 8:
+        return 5;
+    default:
+        return 6;
     }
 }
 
