@@ -290,7 +290,7 @@ public:
         void complete(std::coroutine_handle<promise_type> h) noexcept {
             Executor home = env_.executor();
             Handler handler(std::move(*handler_));
-            typename work::type keep_work(std::move(handler_work_));
+            [[maybe_unused]] typename work::type keep_work(std::move(handler_work_));
             std::exception_ptr ep;
             if (this->result_.has_exception()) {
                 try {
@@ -301,11 +301,11 @@ public:
             }
             if constexpr (std::is_void_v<T>) {
                 h.destroy();
-                finish(home, std::move(handler), ep);
+                finish(home, std::move(handler), std::move(ep));
             } else {
                 T value = ep ? T{} : this->result_.get();
                 h.destroy();
-                finish(home, std::move(handler), ep, std::move(value));
+                finish(home, std::move(handler), std::move(ep), std::move(value));
             }
         }
 
@@ -321,7 +321,8 @@ public:
             state.allocator = nullptr;
             auto ex = asio::get_associated_executor(handler, home);
             try {
-                asio::dispatch(ex, asio::append(std::move(handler), ep, std::forward<Vs>(vs)...));
+                asio::dispatch(
+                    ex, asio::append(std::move(handler), std::move(ep), std::forward<Vs>(vs)...));
             } catch (...) {
                 // The handler threw while run inline (this is a final
                 // suspension, which must not throw): as with asio::co_spawn,
