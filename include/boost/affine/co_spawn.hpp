@@ -31,6 +31,7 @@
 #include <concepts>
 #include <coroutine>
 #include <exception>
+#include <memory>
 #include <type_traits>
 #include <utility>
 
@@ -112,6 +113,11 @@ public:
         handler_executor(home_).execute(emission(this, type));
     }
 
+    // Gives up a reference.
+    struct releaser {
+        void operator()(spawn_cancellation* c) const noexcept { c->release(); }
+    };
+
 private:
     explicit spawn_cancellation(home_executor_copy const& home) noexcept
         : home_(home) {}
@@ -122,25 +128,13 @@ private:
         emission(spawn_cancellation* c, asio::cancellation_type_t type) noexcept
             : c_(c)
             , type_(type) {}
-        emission(emission&& o) noexcept
-            : c_(std::exchange(o.c_, nullptr))
-            , type_(o.type_) {}
-        emission& operator=(emission&&) = delete;
-        ~emission() {
-            if (c_)
-                c_->release();
-        }
         void operator()() {
-            spawn_cancellation* c = std::exchange(c_, nullptr);
-            struct releaser {
-                spawn_cancellation* c_;
-                ~releaser() { c_->release(); }
-            } r{c};
+            std::unique_ptr<spawn_cancellation, releaser> c(std::move(c_));
             c->signal_.emit(type_);
         }
 
     private:
-        spawn_cancellation* c_;
+        std::unique_ptr<spawn_cancellation, releaser> c_;
         asio::cancellation_type_t type_;
     };
 
@@ -151,46 +145,29 @@ private:
 
 // The chain's reference to its relay: detaches and releases it when the chain
 // ends (on its home executor) or could not be made.
-class spawn_cancellation_ref {
-public:
-    explicit spawn_cancellation_ref(spawn_cancellation* c) noexcept
-        : c_(c) {}
-    spawn_cancellation_ref(spawn_cancellation_ref&& o) noexcept
-        : c_(std::exchange(o.c_, nullptr)) {}
-    spawn_cancellation_ref& operator=(spawn_cancellation_ref&&) = delete;
-    ~spawn_cancellation_ref() {
-        if (c_) {
-            c_->detach();
-            c_->release();
-        }
+struct spawn_cancellation_detacher {
+    void operator()(spawn_cancellation* c) const noexcept {
+        c->detach();
+        c->release();
     }
-
-    spawn_cancellation* get() const noexcept { return c_; }
-
-    // Where the chain's cancellation state attaches: the relay's signal, or nothing.
-    asio::cancellation_slot slot() const noexcept {
-        return c_ ? c_->slot() : asio::cancellation_slot();
-    }
-
-private:
-    spawn_cancellation* c_;
 };
+using spawn_cancellation_ref = std::unique_ptr<spawn_cancellation, spawn_cancellation_detacher>;
+
+// Where the chain's cancellation state attaches: the relay's signal, or nothing.
+inline asio::cancellation_slot attach_point(spawn_cancellation_ref const& c) noexcept {
+    return c ? c->slot() : asio::cancellation_slot();
+}
 
 // What co_spawn puts in its completion handler's cancellation slot.
 class spawn_cancellation_forwarder {
 public:
     explicit spawn_cancellation_forwarder(spawn_cancellation* c) noexcept
-        : c_(c) {
-        c_->add_ref();
-    }
-    spawn_cancellation_forwarder(spawn_cancellation_forwarder const&) = delete;
-    spawn_cancellation_forwarder& operator=(spawn_cancellation_forwarder const&) = delete;
-    ~spawn_cancellation_forwarder() { c_->release(); }
+        : c_((c->add_ref(), c)) {}
 
     void operator()(asio::cancellation_type_t type) { c_->emit_at_home(type); }
 
 private:
-    spawn_cancellation* c_;
+    std::unique_ptr<spawn_cancellation, spawn_cancellation::releaser> c_;
 };
 
 // The work a spawned chain holds on its completion handler's executor, from
@@ -241,7 +218,7 @@ public:
         template <class F>
         promise_type(spawn_args<Executor> const& a, Handler& h, F&)
             : cancellation_(make_cancellation(h, *a.ex_))
-            , env_(*a.ex_, a.alloc_, cancellation_.slot())
+            , env_(*a.ex_, a.alloc_, attach_point(cancellation_))
             , handler_(&h)
             , handler_work_(work::make(h, *a.ex_)) {
             env_.set_root(std::coroutine_handle<promise_type>::from_promise(*this));
@@ -279,7 +256,7 @@ public:
         static spawn_cancellation_ref make_cancellation(Handler& h, Executor const& home) {
             asio::cancellation_slot slot = asio::get_associated_cancellation_slot(h);
             if (!slot.is_connected())
-                return spawn_cancellation_ref(nullptr);
+                return nullptr;
             spawn_cancellation_ref c(spawn_cancellation::make(home_executor_copy::make(home)));
             slot.template emplace<spawn_cancellation_forwarder>(c.get());
             return c;

@@ -20,6 +20,7 @@
 
 #include <atomic>
 #include <coroutine>
+#include <memory>
 #include <new>
 #include <utility>
 
@@ -433,17 +434,13 @@ class abandonment {
 public:
     explicit abandonment(environment* e) noexcept
         : e_(e) {}
-    abandonment(abandonment&& o) noexcept
-        : e_(std::exchange(o.e_, nullptr)) {}
-    abandonment& operator=(abandonment&&) = delete;
-    ~abandonment() {
-        if (e_)
-            environment_access::abandon(*e_);
-    }
-    void operator()() noexcept { environment_access::abandon(*std::exchange(e_, nullptr)); }
+    void operator()() noexcept { e_.reset(); }
 
 private:
-    environment* e_;
+    struct give_up {
+        void operator()(environment* e) const noexcept { environment_access::abandon(*e); }
+    };
+    std::unique_ptr<environment, give_up> e_;
 };
 
 inline void environment_access::abandon_at_home(environment& e) noexcept {

@@ -141,24 +141,20 @@ class function_handler {
 public:
     explicit function_handler(posted_function* f) noexcept
         : f_(f) {}
-    function_handler(function_handler&& o) noexcept
-        : f_(std::exchange(o.f_, nullptr)) {}
-    function_handler& operator=(function_handler&&) = delete;
-    ~function_handler() {
-        if (f_)
-            f_->invoke_(f_, false);
-    }
 
     using allocator_type = resumption_allocator<void>;
     allocator_type get_allocator() const noexcept { return allocator_type(any_frame_allocator()); }
 
     void operator()() {
-        auto* f = std::exchange(f_, nullptr);
+        posted_function* f = f_.release();
         f->invoke_(f, true);
     }
 
 private:
-    posted_function* f_;
+    struct discard {
+        void operator()(posted_function* f) const noexcept { f->invoke_(f, false); }
+    };
+    std::unique_ptr<posted_function, discard> f_;
 };
 
 /** A copy of a chain's home executor that does not depend on the chain: a
