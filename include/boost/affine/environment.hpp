@@ -110,7 +110,7 @@ public:
 
     // A copy of the home executor that does not depend on the chain (for what is handed to
     // Asio, and for work that arrives from elsewhere).
-    home_executor_copy const& handler_home() const noexcept { return handler_home_; }
+    virtual home_executor_copy handler_home() const noexcept = 0;
 
     // The home executor, type-erased: made on demand from the concrete one when
     // any_io_executor holds that inline (no allocation), a copy kept otherwise.
@@ -163,8 +163,7 @@ public:
     }
 
 protected:
-    explicit environment_home(home_executor_copy const& h) noexcept
-        : handler_home_(h) {}
+    environment_home() noexcept = default;
 
     ~environment_home() {
         BOOST_ASSERT_MSG(!spare_, "boost::affine: environment_home destroyed with spare "
@@ -196,7 +195,6 @@ private:
         alloc.deallocate(c, sizeof(branch_cancellation));
     }
 
-    home_executor_copy handler_home_;
     branch_cancellation* spare_ = nullptr;
     std::atomic_flag lock_;
 };

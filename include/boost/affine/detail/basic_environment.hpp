@@ -68,11 +68,11 @@ class basic_environment final : public environment_home, public environment {
 
 public:
     basic_environment(Executor const& ex, any_frame_allocator alloc, asio::cancellation_slot parent)
-        : environment_home(home_executor_copy::make(ex))
-        , environment(static_cast<environment_home&>(*this), alloc, parent)
+        : environment(static_cast<environment_home&>(*this), alloc, parent)
         , ex_(ex)
         , work_(asio::prefer(ex, asio::execution::outstanding_work.tracked))
-        , erased_(make_erased(ex)) {}
+        , erased_(make_erased(ex))
+        , handler_home_(make_handler_home(ex)) {}
 
     ~basic_environment() { release_spares(get_frame_allocator()); }
 
@@ -99,6 +99,27 @@ private:
             return {};
         else
             return asio::any_io_executor(ex);
+    }
+
+    // The copy handed to Asio is made on demand from ex_ when that is cheap and allocates
+    // nothing (a concrete executor kept inline); otherwise it is made once and kept.
+    static constexpr bool handler_home_on_demand = home_executor_copy::always_inline<Executor>();
+    struct no_handler_home {}; // (a type of its own: two empty members of one type take space)
+    using handler_home_type =
+        std::conditional_t<handler_home_on_demand, no_handler_home, home_executor_copy>;
+
+    static handler_home_type make_handler_home(Executor const& ex) {
+        if constexpr (handler_home_on_demand)
+            return {};
+        else
+            return home_executor_copy::make(ex);
+    }
+
+    home_executor_copy handler_home() const noexcept override {
+        if constexpr (handler_home_on_demand)
+            return home_executor_copy::make(ex_);
+        else
+            return handler_home_;
     }
 
     asio::any_io_executor home_executor() const override {
@@ -155,6 +176,7 @@ private:
     Executor ex_;
     work_executor work_; // the chain keeps its home context running
     [[no_unique_address]] erased_type erased_;
+    [[no_unique_address]] handler_home_type handler_home_;
 };
 
 } // namespace boost::affine::detail

@@ -176,6 +176,21 @@ public:
         sizeof(Executor) <= inline_size &&
         alignof(Executor) <= alignof(void*) && std::is_nothrow_copy_constructible_v<Executor>;
 
+    /// True if make(ex) keeps `ex` inline whatever its value (and so allocates nothing).
+    template <class Executor>
+    static constexpr bool always_inline() noexcept {
+        if constexpr (std::is_same_v<Executor, asio::any_io_executor>)
+            return false;
+        else if constexpr (requires(Executor const& ex) {
+                               ex.get_inner_executor();
+                               ex.get_frame_allocator();
+                           })
+            return always_inline<
+                std::decay_t<decltype(std::declval<Executor const&>().get_inner_executor())>>();
+        else
+            return fits_inline<Executor>;
+    }
+
     /// Keeps `ex` (a known target of it, if it is an any_io_executor; see above).
     /// @throws std::bad_alloc if it must be kept through a shared pointer and that fails.
     template <class Executor>
