@@ -218,7 +218,7 @@ any_frame_allocator frame_allocator_for(Executor const& ex) {
         if (auto a =
                 detail::context_default_frame_allocator(asio::query(ex, asio::execution::context)))
             return *a;
-        if (any_frame_allocator const* cur = detail::this_thread_state().allocator)
+        if (any_frame_allocator const* cur = detail::current_frame_allocator_pointer())
             return *cur;
         return any_frame_allocator();
     }

@@ -11,6 +11,7 @@
 #include <boost/affine/allocating_executor.hpp>
 #include <boost/affine/environment.hpp>
 #include <boost/affine/frame_allocator.hpp>
+#include <boost/affine/detail/frame_allocation.hpp>
 #include <boost/affine/task.hpp>
 #include <boost/affine/detail/basic_environment.hpp>
 #include <boost/affine/detail/result.hpp>
@@ -293,9 +294,7 @@ public:
         static void finish(Executor const& home, Handler handler, std::exception_ptr ep,
                            Vs&&... vs) noexcept {
             // The chain is gone: nothing current on this thread belongs to it.
-            detail::thread_state& state = detail::this_thread_state();
-            state.environment = nullptr;
-            state.allocator = nullptr;
+            detail::leave_chains();
             auto ex = asio::get_associated_executor(handler, home);
             try {
                 asio::dispatch(

@@ -10,6 +10,7 @@
 
 #include <boost/affine/frame_allocator.hpp>
 #include <boost/affine/detail/home_executor.hpp>
+#include <boost/affine/detail/thread_state.hpp>
 
 #include <boost/assert.hpp>
 #include <boost/asio/any_io_executor.hpp>
@@ -29,12 +30,6 @@ namespace boost::affine {
 class environment;
 
 namespace detail {
-
-// The chain running on this thread, if any: set while a chain's coroutine runs
-// (re-established on every resume, restored after).
-inline environment* current_environment() noexcept {
-    return static_cast<environment*>(this_thread_state().environment);
-}
 
 class environment_home;
 
@@ -313,24 +308,11 @@ public:
     */
     class scope {
     public:
-        explicit scope(environment& e) noexcept {
-            detail::thread_state& state = detail::this_thread_state();
-            prev_env_ = static_cast<environment*>(state.environment);
-            prev_alloc_ = state.allocator;
-            state.environment = &e;
-            state.allocator = &e.allocator_;
-        }
-        ~scope() {
-            detail::thread_state& state = detail::this_thread_state();
-            state.environment = prev_env_;
-            state.allocator = prev_alloc_;
-        }
-        scope(scope const&) = delete;
-        scope& operator=(scope const&) = delete;
+        explicit scope(environment& e) noexcept
+            : s_(&e, &e.allocator_) {}
 
     private:
-        environment* prev_env_;
-        any_frame_allocator const* prev_alloc_;
+        detail::chain_scope s_;
     };
 
 protected:
@@ -468,9 +450,7 @@ inline environment_home& environment_access::home(environment& e) noexcept {
     return *e.home_;
 }
 inline void environment_access::make_current(environment& e) noexcept {
-    thread_state& state = this_thread_state();
-    state.environment = &e;
-    state.allocator = &e.allocator_;
+    make_chain_current(&e, &e.allocator_);
 }
 } // namespace detail
 

@@ -10,7 +10,7 @@
 
 #include <boost/affine/concepts.hpp>
 #include <boost/affine/detail/config.hpp>
-#include <boost/affine/detail/frame_pool_impl.hpp>
+#include <boost/affine/detail/frame_pool_core.hpp>
 
 #include <boost/assert.hpp>
 #include <boost/config.hpp>

@@ -10,6 +10,7 @@
 
 #include <boost/affine/concepts.hpp>
 #include <boost/affine/frame_allocator.hpp>
+#include <boost/affine/detail/frame_allocation.hpp>
 #include <boost/affine/protocol.hpp>
 #include <boost/affine/detail/result.hpp>
 

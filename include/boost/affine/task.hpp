@@ -11,6 +11,7 @@
 #include <boost/affine/concepts.hpp>
 #include <boost/affine/environment.hpp>
 #include <boost/affine/frame_allocator.hpp>
+#include <boost/affine/detail/frame_allocation.hpp>
 #include <boost/affine/make_affine.hpp>
 #include <boost/affine/protocol.hpp>
 #include <boost/affine/detail/await_transform.hpp>

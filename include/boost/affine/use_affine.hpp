@@ -11,6 +11,8 @@
 #include <boost/affine/environment.hpp>
 #include <boost/affine/frame_allocator.hpp>
 #include <boost/affine/detail/basic_environment.hpp>
+#include <boost/affine/detail/frame_allocation.hpp>
+#include <boost/affine/detail/thread_state.hpp>
 #include <boost/affine/detail/misuse.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -208,12 +210,11 @@ public:
         // does not see the mark and resumes the coroutine through the
         // environment, even before the initiation has returned. So no atomic
         // read-modify-write decides who resumes.
-        detail::thread_state& state = detail::this_thread_state();
-        initiation_mark mark(state, this);
+        detail::initiation_mark mark(this);
         vt->start(this);
         // *this may be gone now (resumed elsewhere): only the thread's state
         // tells what happened.
-        return !state.completed_inside_initiation;
+        return !mark.completed_inside();
     }
 
     /** Non-affine form: joins the chain running on this thread.
@@ -259,27 +260,6 @@ private:
     bool idle() const noexcept { return vt_ != nullptr && vt_ != &completed_table; }
     bool completed() const noexcept { return vt_ == &completed_table; }
     void set_completed() noexcept { vt_ = &completed_table; }
-
-    // Marks this thread as running an operation's initiation, for a scope;
-    // nested initiations restore the outer one's mark.
-    class initiation_mark {
-    public:
-        initiation_mark(detail::thread_state& state, async_op* op) noexcept
-            : state_(state)
-            , op_(std::exchange(state.starting_operation, op))
-            , completed_(std::exchange(state.completed_inside_initiation, false)) {}
-        ~initiation_mark() {
-            state_.starting_operation = op_;
-            state_.completed_inside_initiation = completed_;
-        }
-        initiation_mark(initiation_mark const&) = delete;
-        initiation_mark& operator=(initiation_mark const&) = delete;
-
-    private:
-        detail::thread_state& state_;
-        void* op_;
-        bool completed_;
-    };
 
     struct vtable {
         void (*start)(async_op*);
@@ -405,19 +385,14 @@ private:
     void complete(Vs&&... vs) {
         ::new (static_cast<void*>(storage_)) values(std::forward<Vs>(vs)...);
         set_completed();
-        detail::thread_state& state = detail::this_thread_state();
-        if (state.starting_operation == this) {
-            // Inside the initiation, on its thread: await_suspend resumes.
-            state.completed_inside_initiation = true;
+        // Inside the initiation, on its thread: await_suspend resumes.
+        if (detail::complete_inside_initiation(this))
             return;
-        }
         (*env_)(h_);
     }
 
     // True if this operation's initiation is running on this thread.
-    bool initiating_here() const noexcept {
-        return detail::this_thread_state().starting_operation == this;
-    }
+    bool initiating_here() const noexcept { return detail::initiating(this); }
 
     alignas(storage_align) unsigned char storage_[storage_size];
     vtable const* vt_;

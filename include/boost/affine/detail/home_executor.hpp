@@ -9,6 +9,7 @@
 #define BOOST_AFFINE_DETAIL_HOME_EXECUTOR_HPP
 
 #include <boost/affine/frame_allocator.hpp>
+#include <boost/affine/detail/frame_allocation.hpp>
 
 #include <boost/assert.hpp>
 #include <boost/asio/any_io_executor.hpp>

@@ -10,6 +10,7 @@
 
 #include <boost/affine/environment.hpp>
 #include <boost/affine/frame_allocator.hpp>
+#include <boost/affine/detail/frame_allocation.hpp>
 #include <boost/affine/task.hpp>
 #include <boost/affine/detail/await_transform.hpp>
 #include <boost/affine/detail/result.hpp>

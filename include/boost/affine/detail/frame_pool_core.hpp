@@ -5,8 +5,8 @@
 // file LICENSE_1_0.txt or copy at http://www.boost.org/LICENSE_1_0.txt)
 //
 
-#ifndef BOOST_AFFINE_DETAIL_FRAME_POOL_IMPL_HPP
-#define BOOST_AFFINE_DETAIL_FRAME_POOL_IMPL_HPP
+#ifndef BOOST_AFFINE_DETAIL_FRAME_POOL_CORE_HPP
+#define BOOST_AFFINE_DETAIL_FRAME_POOL_CORE_HPP
 
 #include <boost/config.hpp>
 
