@@ -47,11 +47,9 @@
 #include <vector>
 
 // ---------------------------------------------------------------------------
-// Counting global allocation functions, as test/zero_alloc.cpp does: every
-// call to malloc, calloc, realloc, aligned_alloc, memalign and posix_memalign
-// (Asio's recycling allocator calls aligned_alloc directly), and operator new,
-// which goes through malloc here. Each thread counts into a slot of its own
-// (one cache line), so that counting does not make threads contend.
+// Counting global allocation functions (test/counting_allocations.hpp, as
+// test/zero_alloc.cpp does). Each thread counts into a slot of its own (one
+// cache line), so that counting does not make threads contend.
 
 namespace bench::detail {
 
@@ -78,97 +76,12 @@ inline void count_allocation() noexcept {
 
 } // namespace bench::detail
 
-extern "C" {
-void* __libc_malloc(std::size_t);
-void* __libc_calloc(std::size_t, std::size_t);
-void* __libc_realloc(void*, std::size_t);
-void* __libc_memalign(std::size_t, std::size_t);
-void __libc_free(void*);
+#include "../test/counting_allocations.hpp"
 
-void* malloc(std::size_t n) {
+void boost_affine_count_allocation(std::size_t n, bool sized) noexcept {
     bench::detail::count_allocation();
-    bench::detail::last_alloc_size = n;
-    return __libc_malloc(n);
-}
-void* calloc(std::size_t n, std::size_t m) {
-    bench::detail::count_allocation();
-    return __libc_calloc(n, m);
-}
-void* realloc(void* p, std::size_t n) {
-    bench::detail::count_allocation();
-    return __libc_realloc(p, n);
-}
-void* aligned_alloc(std::size_t a, std::size_t n) {
-    bench::detail::count_allocation();
-    bench::detail::last_alloc_size = n;
-    return __libc_memalign(a, n);
-}
-void* memalign(std::size_t a, std::size_t n) {
-    bench::detail::count_allocation();
-    return __libc_memalign(a, n);
-}
-int posix_memalign(void** p, std::size_t a, std::size_t n) {
-    bench::detail::count_allocation();
-    *p = __libc_memalign(a, n);
-    return *p ? 0 : ENOMEM;
-}
-void free(void* p) {
-    __libc_free(p);
-}
-}
-
-namespace bench::detail {
-inline void* counted_new(std::size_t n, std::size_t align) {
-    void* p = align > alignof(std::max_align_t)
-                  ? aligned_alloc(align, (n + align - 1) / align * align)
-                  : malloc(n ? n : 1);
-    if (!p)
-        throw std::bad_alloc();
-    return p;
-}
-} // namespace bench::detail
-
-void* operator new(std::size_t n) {
-    return bench::detail::counted_new(n, 0);
-}
-void* operator new[](std::size_t n) {
-    return bench::detail::counted_new(n, 0);
-}
-void* operator new(std::size_t n, std::align_val_t a) {
-    return bench::detail::counted_new(n, std::size_t(a));
-}
-void* operator new[](std::size_t n, std::align_val_t a) {
-    return bench::detail::counted_new(n, std::size_t(a));
-}
-void* operator new(std::size_t n, std::nothrow_t const&) noexcept {
-    return malloc(n ? n : 1);
-}
-void* operator new[](std::size_t n, std::nothrow_t const&) noexcept {
-    return malloc(n ? n : 1);
-}
-void operator delete(void* p) noexcept {
-    free(p);
-}
-void operator delete[](void* p) noexcept {
-    free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-    free(p);
-}
-void operator delete[](void* p, std::size_t) noexcept {
-    free(p);
-}
-void operator delete(void* p, std::align_val_t) noexcept {
-    free(p);
-}
-void operator delete[](void* p, std::align_val_t) noexcept {
-    free(p);
-}
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
-    free(p);
-}
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
-    free(p);
+    if (sized)
+        bench::detail::last_alloc_size = n;
 }
 
 namespace bench {

@@ -84,103 +84,10 @@ void count_allocation() {
 }
 } // namespace
 
-extern "C" {
-void* __libc_malloc(std::size_t);
-void* __libc_calloc(std::size_t, std::size_t);
-void* __libc_realloc(void*, std::size_t);
-void* __libc_memalign(std::size_t, std::size_t);
-void __libc_free(void*);
+#include "counting_allocations.hpp"
 
-void* malloc(std::size_t n) {
+void boost_affine_count_allocation(std::size_t, bool) noexcept {
     count_allocation();
-    return __libc_malloc(n);
-}
-void* calloc(std::size_t n, std::size_t m) {
-    count_allocation();
-    return __libc_calloc(n, m);
-}
-void* realloc(void* p, std::size_t n) {
-    count_allocation();
-    return __libc_realloc(p, n);
-}
-void* aligned_alloc(std::size_t a, std::size_t n) {
-    count_allocation();
-    return __libc_memalign(a, n);
-}
-void* memalign(std::size_t a, std::size_t n) {
-    count_allocation();
-    return __libc_memalign(a, n);
-}
-int posix_memalign(void** p, std::size_t a, std::size_t n) {
-    count_allocation();
-    *p = __libc_memalign(a, n);
-    return *p ? 0 : ENOMEM;
-}
-void free(void* p) {
-    __libc_free(p);
-}
-}
-
-namespace {
-void* counted_new(std::size_t n, std::size_t align) {
-    void* p = align > alignof(std::max_align_t)
-                  ? aligned_alloc(align, (n + align - 1) / align * align)
-                  : malloc(n ? n : 1);
-    if (!p)
-        throw std::bad_alloc();
-    return p;
-}
-} // namespace
-
-void* operator new(std::size_t n) {
-    return counted_new(n, 0);
-}
-void* operator new[](std::size_t n) {
-    return counted_new(n, 0);
-}
-void* operator new(std::size_t n, std::align_val_t a) {
-    return counted_new(n, std::size_t(a));
-}
-void* operator new[](std::size_t n, std::align_val_t a) {
-    return counted_new(n, std::size_t(a));
-}
-void* operator new(std::size_t n, std::nothrow_t const&) noexcept {
-    try {
-        return counted_new(n, 0);
-    } catch (...) {
-        return nullptr;
-    }
-}
-void* operator new[](std::size_t n, std::nothrow_t const&) noexcept {
-    try {
-        return counted_new(n, 0);
-    } catch (...) {
-        return nullptr;
-    }
-}
-void operator delete(void* p) noexcept {
-    free(p);
-}
-void operator delete[](void* p) noexcept {
-    free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-    free(p);
-}
-void operator delete[](void* p, std::size_t) noexcept {
-    free(p);
-}
-void operator delete(void* p, std::align_val_t) noexcept {
-    free(p);
-}
-void operator delete[](void* p, std::align_val_t) noexcept {
-    free(p);
-}
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
-    free(p);
-}
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
-    free(p);
 }
 
 // ---------------------------------------------------------------------------

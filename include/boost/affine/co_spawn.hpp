@@ -15,6 +15,7 @@
 #include <boost/affine/task.hpp>
 #include <boost/affine/detail/basic_environment.hpp>
 #include <boost/affine/detail/result.hpp>
+#include <boost/affine/detail/unique_coroutine.hpp>
 
 #include <boost/asio/append.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
@@ -213,7 +214,9 @@ struct spawn_args {
 template <class Executor, class T, class Handler>
 class spawn_root {
 public:
-    class promise_type : public frame_allocating_promise, public promise_result<T> {
+    class promise_type : public frame_allocating_promise,
+                         public awaits_in_chain<promise_type>,
+                         public promise_result<T> {
     public:
         // Throws only std::bad_alloc (before the chain exists: from co_spawn).
         template <class F>
@@ -239,11 +242,6 @@ public:
                 void await_resume() const noexcept {}
             };
             return awaiter{};
-        }
-
-        template <class A>
-        decltype(auto) await_transform(A&& a) {
-            return detail::transform_awaitable<false>(env_, std::forward<A>(a));
         }
 
         basic_environment<Executor>& env() noexcept { return env_; }
@@ -314,13 +312,8 @@ public:
         [[no_unique_address]] typename work::type handler_work_;
     };
 
-    spawn_root(spawn_root&& o) noexcept
-        : h_(std::exchange(o.h_, {})) {}
+    spawn_root(spawn_root&&) noexcept = default;
     spawn_root& operator=(spawn_root&&) = delete;
-    ~spawn_root() {
-        if (h_)
-            h_.destroy();
-    }
 
     // Posts the first resumption to the home executor: the chain never starts
     // inside co_spawn.
@@ -329,7 +322,7 @@ public:
         // destroys the root, and the exception leaves co_spawn. The post is
         // the chain's own first step, before it runs anywhere: it comes from
         // the chain's allocator, as the root frame did (environment::allocator_here).
-        auto h = std::exchange(h_, {});
+        auto h = h_.release();
         environment& env = h.promise().env();
         environment::scope s(env);
         env.post(h);
@@ -338,7 +331,7 @@ public:
 private:
     explicit spawn_root(std::coroutine_handle<promise_type> h) noexcept
         : h_(h) {}
-    std::coroutine_handle<promise_type> h_;
+    unique_coroutine<promise_type> h_;
 };
 
 // `args` is by reference: read only by the promise's constructor and operator new, it costs

@@ -11,6 +11,7 @@
 #include <boost/affine/frame_allocator.hpp>
 #include <boost/affine/detail/home_executor.hpp>
 #include <boost/affine/detail/thread_state.hpp>
+#include <boost/affine/detail/unique_coroutine.hpp>
 
 #include <boost/assert.hpp>
 #include <boost/asio/any_io_executor.hpp>
@@ -42,8 +43,14 @@ struct task_link {
     task_link() noexcept = default;
     explicit task_link(std::coroutine_handle<> h) noexcept
         : h_(h) {}
+    task_link(task_link&& o) noexcept
+        : h_(std::move(o.h_)) {}
+    task_link& operator=(task_link&& o) noexcept {
+        h_ = std::move(o.h_);
+        return *this;
+    }
 
-    std::coroutine_handle<> h_;
+    unique_coroutine<> h_;
     task_link* outer_; // written when the task starts, read only after
 };
 
@@ -390,7 +397,7 @@ private:
     void abandon() noexcept {
         while (detail::task_link* l = innermost_) {
             innermost_ = l->outer_;
-            std::exchange(l->h_, {}).destroy();
+            l->h_.reset();
         }
         do_abandon();
     }

@@ -13,6 +13,7 @@
 #include <boost/affine/detail/frame_allocation.hpp>
 #include <boost/affine/protocol.hpp>
 #include <boost/affine/detail/result.hpp>
+#include <boost/affine/detail/unique_coroutine.hpp>
 
 #include <coroutine>
 #include <exception>
@@ -75,25 +76,20 @@ public:
         }
     };
 
-    trampoline(trampoline&& o) noexcept
-        : h_(std::exchange(o.h_, {})) {}
+    trampoline(trampoline&&) noexcept = default;
     trampoline& operator=(trampoline&&) = delete;
-    ~trampoline() {
-        if (h_)
-            h_.destroy();
-    }
 
     bool await_ready() const noexcept { return false; }
     std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) noexcept {
-        h_.promise().continuation_ = caller;
-        return h_;
+        h_.get().promise().continuation_ = caller;
+        return h_.get();
     }
-    R await_resume() { return h_.promise().result_.get(); }
+    R await_resume() { return h_.get().promise().result_.get(); }
 
 private:
     explicit trampoline(std::coroutine_handle<promise_type> h) noexcept
         : h_(h) {}
-    std::coroutine_handle<promise_type> h_;
+    unique_coroutine<promise_type> h_;
 };
 
 template <class R, class D, class A>

@@ -39,6 +39,7 @@ inline constexpr unsigned char frame_allocated_flag = 1;
 template <class T, class Task, bool Strict>
 class task_promise : public frame_allocating_promise,
                      public affine_promise<task_promise<T, Task, Strict>, environment>,
+                     public awaits_in_chain<task_promise<T, Task, Strict>, Strict>,
                      public promise_result<T> {
 public:
     task_promise() noexcept {
@@ -81,11 +82,6 @@ public:
         BOOST_ASSERT_MSG(this->dispatcher_, "boost::affine: task is not part of a chain");
         return *this->dispatcher_;
     }
-
-    template <class A>
-    decltype(auto) await_transform(A&& a) {
-        return detail::transform_awaitable<Strict>(env(), std::forward<A>(a));
-    }
 };
 
 // The pieces of task<T> and strict_task<T>, which differ only in policy.
@@ -96,25 +92,11 @@ public:
     using handle_type = std::coroutine_handle<promise_type>;
     using value_type = T;
 
-    basic_task(basic_task&& o) noexcept
-        : task_link(std::exchange(o.h_, {})) {}
-
-    basic_task& operator=(basic_task&& o) noexcept {
-        if (this != &o) {
-            if (h_)
-                h_.destroy();
-            h_ = std::exchange(o.h_, {});
-        }
-        return *this;
-    }
-
-    ~basic_task() {
-        if (h_)
-            h_.destroy();
-    }
+    basic_task(basic_task&&) noexcept = default;
+    basic_task& operator=(basic_task&&) noexcept = default;
 
     /// True if the task holds a coroutine that has not completed.
-    bool valid() const noexcept { return h_ && !h_.done(); }
+    bool valid() const noexcept { return h_ && !h_.get().done(); }
 
     /** True if this task's frame did not come from `operator new`: the
         compiler elided its allocation (HALO, P0981), so no frame allocator
@@ -128,7 +110,7 @@ public:
     }
 
     /// The coroutine handle (for building on the affine protocol).
-    handle_type handle() const noexcept { return handle_type::from_address(h_.address()); }
+    handle_type handle() const noexcept { return handle_type::from_address(h_.get().address()); }
 
     /** Awaiting an empty (moved-from) task, or one already awaited, is
         reported: by an assertion with a message when assertions are enabled,

@@ -118,6 +118,19 @@ decltype(auto) transform_operand(environment& env, A&& a) {
     }
 }
 
+// The await_transform of the library's promises (a task's, the spawn root's, an operator
+// branch's): the tiered policy, in the environment that the promise's dispatcher() names.
+template <class Derived, bool Strict = false>
+class awaits_in_chain {
+public:
+    template <class A>
+    decltype(auto) await_transform(A&& a) {
+        environment* e = static_cast<Derived&>(*this).dispatcher();
+        BOOST_ASSERT_MSG(e, "boost::affine: task is not part of a chain");
+        return detail::transform_awaitable<Strict>(*e, std::forward<A>(a));
+    }
+};
+
 } // namespace boost::affine::detail
 
 #endif

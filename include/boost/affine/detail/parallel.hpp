@@ -14,6 +14,7 @@
 #include <boost/affine/task.hpp>
 #include <boost/affine/detail/await_transform.hpp>
 #include <boost/affine/detail/result.hpp>
+#include <boost/affine/detail/unique_coroutine.hpp>
 
 #include <boost/asio/cancellation_type.hpp>
 
@@ -139,7 +140,9 @@ inline void branch_environment::do_abandon() noexcept {
 template <class T>
 class branch {
 public:
-    class promise_type : public frame_allocating_promise, public promise_result<T> {
+    class promise_type : public frame_allocating_promise,
+                         public awaits_in_chain<promise_type>,
+                         public promise_result<T> {
     public:
         branch get_return_object() noexcept {
             return branch(std::coroutine_handle<promise_type>::from_promise(*this));
@@ -159,11 +162,6 @@ public:
             return awaiter{};
         }
 
-        template <class A>
-        decltype(auto) await_transform(A&& a) {
-            return detail::transform_awaitable<false>(*env_, std::forward<A>(a));
-        }
-
         // Where affine awaitables resume this coroutine (affine_awaiter<A>).
         environment* dispatcher() const noexcept { return env_; }
 
@@ -181,25 +179,20 @@ public:
 
     using handle_type = std::coroutine_handle<promise_type>;
 
-    branch(branch&& o) noexcept
-        : h_(std::exchange(o.h_, {})) {}
+    branch(branch&&) noexcept = default;
     branch& operator=(branch&&) = delete;
-    ~branch() { reset(); }
 
-    void reset() noexcept {
-        if (h_)
-            std::exchange(h_, {}).destroy();
-    }
+    void reset() noexcept { h_.reset(); }
 
-    handle_type handle() const noexcept { return h_; }
+    handle_type handle() const noexcept { return h_.get(); }
 
-    std::exception_ptr exception() const noexcept { return h_.promise().result_.exception(); }
-    T value() { return h_.promise().result_.get(); }
+    std::exception_ptr exception() const noexcept { return handle().promise().result_.exception(); }
+    T value() { return handle().promise().result_.get(); }
 
 private:
     explicit branch(handle_type h) noexcept
         : h_(h) {}
-    handle_type h_;
+    unique_coroutine<promise_type> h_;
 };
 
 template <class T, class Task>
