@@ -14,8 +14,6 @@
 
 #include <boost/affine/co_spawn.hpp>
 #include <boost/affine/frame_pool.hpp>
-#include <boost/affine/make_affine.hpp>
-#include <boost/affine/protocol.hpp>
 #include <boost/affine/use_affine.hpp>
 
 #include "test_helpers.hpp"
@@ -83,81 +81,6 @@ task<std::string> catcher() {
         co_return std::string("caught: ") + e.what();
     }
     co_return "not caught";
-}
-
-// An awaitable with the affine overload, completed on a foreign thread.
-struct foreign_affine_awaitable {
-    bool* used_affine_path;
-    bool await_ready() const noexcept { return false; }
-    void await_suspend(std::coroutine_handle<> h) {
-        std::thread([h] { h.resume(); }).detach();
-    }
-    template <class Dispatcher>
-    void await_suspend(std::coroutine_handle<> h, Dispatcher& d) {
-        *used_affine_path = true;
-        std::thread([h, &d] { d(h); }).detach();
-    }
-    int await_resume() const noexcept { return 7; }
-};
-
-// A legacy awaitable: knows nothing of dispatchers, resumes on its own thread.
-struct foreign_legacy_awaitable {
-    bool await_ready() const noexcept { return false; }
-    void await_suspend(std::coroutine_handle<> h) {
-        std::thread([h] { h.resume(); }).detach();
-    }
-    int await_resume() const noexcept { return 9; }
-};
-
-// A legacy awaitable through operator co_await, completing inline.
-struct ready_with_operator {
-    struct awaiter {
-        bool await_ready() const noexcept { return true; }
-        void await_suspend(std::coroutine_handle<>) const noexcept {}
-        int await_resume() const noexcept { return 11; }
-    };
-    awaiter operator co_await() const noexcept { return {}; }
-};
-
-// A minimal dispatcher for the protocol-level tests: resumes inline.
-struct inline_dispatcher {
-    int* calls;
-    void operator()(std::coroutine_handle<> h) const {
-        ++*calls;
-        h.resume();
-    }
-};
-
-// An affine awaitable that records the dispatcher it was given.
-struct recording_awaitable {
-    inline_dispatcher* seen = nullptr;
-    bool await_ready() const noexcept { return false; }
-    void await_suspend(std::coroutine_handle<> h, inline_dispatcher& d) {
-        seen = &d;
-        d(h);
-    }
-    int await_resume() const noexcept { return 5; }
-};
-
-// A coroutine whose promise names its dispatcher, as affine_promise does; it
-// awaits through affine_awaiter<A>, which takes the dispatcher from there.
-struct dispatcher_promise_driver {
-    struct promise_type {
-        inline_dispatcher* d_;
-        promise_type(inline_dispatcher& d, recording_awaitable&, int&) noexcept
-            : d_(&d) {}
-        inline_dispatcher* dispatcher() const noexcept { return d_; }
-        dispatcher_promise_driver get_return_object() { return {}; }
-        std::suspend_never initial_suspend() noexcept { return {}; }
-        std::suspend_never final_suspend() noexcept { return {}; }
-        void return_void() noexcept {}
-        void unhandled_exception() { std::terminate(); }
-    };
-};
-
-dispatcher_promise_driver await_through_promise_dispatcher(inline_dispatcher&,
-                                                           recording_awaitable& a, int& result) {
-    result = co_await affine::affine_awaiter<recording_awaitable&>{a};
 }
 
 } // namespace
@@ -232,112 +155,6 @@ BOOST_AUTO_TEST_CASE(this_coro_executor_is_the_home_executor) {
         [](std::exception_ptr e) { BOOST_TEST(!e); });
     ioc.run();
     BOOST_TEST((seen == asio::any_io_executor(ioc.get_executor())));
-}
-
-BOOST_AUTO_TEST_CASE(affine_awaitable_gets_the_dispatcher_and_allocates_nothing) {
-    asio::io_context ioc;
-    bool used_affine = false;
-    bool on_home = false;
-    int value = 0;
-    affine::frame_pool_stats before{}, after{};
-    affine::co_spawn(
-        ioc,
-        [&]() -> task<void> {
-            before = affine::frame_pool::shared().statistics();
-            value = co_await foreign_affine_awaitable{&used_affine};
-            after = affine::frame_pool::shared().statistics();
-            on_home = ioc.get_executor().running_in_this_thread();
-        },
-        [](std::exception_ptr e) { BOOST_TEST(!e); });
-    // Keep the io_context alive while the foreign thread completes the await.
-    auto guard = asio::make_work_guard(ioc);
-    std::thread runner([&] { ioc.run(); });
-    while (value == 0)
-        std::this_thread::yield();
-    guard.reset();
-    runner.join();
-    BOOST_TEST(used_affine);
-    BOOST_TEST(value == 7);
-    BOOST_TEST(on_home);
-    // Resuming through the dispatcher from a foreign thread posts one
-    // operation, whose storage comes from the pool; no trampoline frame.
-    BOOST_TEST(after.allocations - before.allocations <= 1u);
-}
-
-BOOST_AUTO_TEST_CASE(legacy_awaitable_goes_through_make_affine_and_resumes_home) {
-    asio::io_context ioc;
-    int value = 0;
-    bool on_home = false;
-    affine::co_spawn(
-        ioc,
-        [&]() -> task<void> {
-            value = co_await foreign_legacy_awaitable{};
-            on_home = ioc.get_executor().running_in_this_thread();
-            value += co_await ready_with_operator{};
-        },
-        [](std::exception_ptr e) { BOOST_TEST(!e); });
-    std::thread runner([&] { ioc.run(); });
-    runner.join();
-    BOOST_TEST(value == 20);
-    BOOST_TEST(on_home);
-}
-
-BOOST_AUTO_TEST_CASE(make_affine_trampoline_frame_comes_from_the_chain_allocator) {
-    test::counting_allocator counter;
-    asio::io_context ioc;
-    long during = -1;
-    affine::co_spawn(
-        affine::with_allocator(ioc.get_executor(), counter),
-        [&]() -> task<void> {
-            long before = counter.allocations;
-            int v = co_await ready_with_operator{};
-            during = counter.allocations - before;
-            BOOST_TEST(v == 11);
-        },
-        [](std::exception_ptr e) { BOOST_TEST(!e); });
-    ioc.run();
-    BOOST_TEST(during == 1); // the trampoline's frame
-    BOOST_TEST(counter.live == 0);
-}
-
-BOOST_AUTO_TEST_CASE(make_affine_works_with_any_dispatcher) {
-    int calls = 0;
-    inline_dispatcher d{&calls};
-    // A coroutine with no affinity of its own, to drive make_affine directly.
-    struct driver {
-        struct promise_type {
-            driver get_return_object() { return {}; }
-            std::suspend_never initial_suspend() noexcept { return {}; }
-            std::suspend_never final_suspend() noexcept { return {}; }
-            void return_void() noexcept {}
-            void unhandled_exception() { std::terminate(); }
-        };
-    };
-    int result = 0;
-    [](inline_dispatcher& d, int& result) -> driver {
-        result = co_await affine::make_affine(ready_with_operator{}, d);
-    }(d, result);
-    BOOST_TEST(result == 11);
-    BOOST_TEST(calls == 1);
-    static_assert(affine::dispatcher<inline_dispatcher>);
-    static_assert(!affine::affine_awaitable<foreign_legacy_awaitable, inline_dispatcher>);
-    static_assert(affine::affine_awaitable<foreign_affine_awaitable, inline_dispatcher>);
-    static_assert(affine::affine_awaitable<task<int>, affine::environment>);
-}
-
-BOOST_AUTO_TEST_CASE(affine_awaiter_takes_the_dispatcher_from_the_awaiting_promise) {
-    int calls = 0;
-    inline_dispatcher d{&calls};
-    recording_awaitable a;
-    int result = 0;
-    await_through_promise_dispatcher(d, a, result);
-    BOOST_TEST(result == 5);
-    BOOST_TEST(a.seen == &d);
-    BOOST_TEST(calls == 1);
-    // What a task keeps in its frame per co_await of an affine awaitable: one reference.
-    static_assert(sizeof(affine::affine_awaiter<recording_awaitable&>) == sizeof(void*));
-    static_assert(sizeof(affine::affine_awaiter<recording_awaitable&, inline_dispatcher>) ==
-                  2 * sizeof(void*));
 }
 
 BOOST_AUTO_TEST_CASE(strict_task_accepts_affine_awaitables) {

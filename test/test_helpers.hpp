@@ -11,11 +11,13 @@
 #include <boost/affine/co_spawn.hpp>
 #include <boost/affine/frame_allocator.hpp>
 #include <boost/affine/task.hpp>
+#include <boost/affine/protocol.hpp>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include <atomic>
+#include <coroutine>
 #include <cstddef>
 #include <exception>
 #include <optional>
@@ -92,6 +94,84 @@ public:
     std::atomic<long> deallocations{0};
     std::atomic<long> live{0};
 };
+
+// ---------------------------------------------------------------------------
+// Awaitables and dispatchers for the protocol and make_affine tests.
+
+// An awaitable with the affine overload, completed on a foreign thread.
+struct foreign_affine_awaitable {
+    bool* used_affine_path;
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<> h) {
+        std::thread([h] { h.resume(); }).detach();
+    }
+    template <class Dispatcher>
+    void await_suspend(std::coroutine_handle<> h, Dispatcher& d) {
+        *used_affine_path = true;
+        std::thread([h, &d] { d(h); }).detach();
+    }
+    int await_resume() const noexcept { return 7; }
+};
+
+// A legacy awaitable: knows nothing of dispatchers, resumes on its own thread.
+struct foreign_legacy_awaitable {
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<> h) {
+        std::thread([h] { h.resume(); }).detach();
+    }
+    int await_resume() const noexcept { return 9; }
+};
+
+// A legacy awaitable through operator co_await, completing inline.
+struct ready_with_operator {
+    struct awaiter {
+        bool await_ready() const noexcept { return true; }
+        void await_suspend(std::coroutine_handle<>) const noexcept {}
+        int await_resume() const noexcept { return 11; }
+    };
+    awaiter operator co_await() const noexcept { return {}; }
+};
+
+// A minimal dispatcher for the protocol-level tests: resumes inline.
+struct inline_dispatcher {
+    int* calls;
+    void operator()(std::coroutine_handle<> h) const {
+        ++*calls;
+        h.resume();
+    }
+};
+
+// An affine awaitable that records the dispatcher it was given.
+struct recording_awaitable {
+    inline_dispatcher* seen = nullptr;
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<> h, inline_dispatcher& d) {
+        seen = &d;
+        d(h);
+    }
+    int await_resume() const noexcept { return 5; }
+};
+
+// A coroutine whose promise names its dispatcher, as affine_promise does; it
+// awaits through affine_awaiter<A>, which takes the dispatcher from there.
+struct dispatcher_promise_driver {
+    struct promise_type {
+        inline_dispatcher* d_;
+        promise_type(inline_dispatcher& d, recording_awaitable&, int&) noexcept
+            : d_(&d) {}
+        inline_dispatcher* dispatcher() const noexcept { return d_; }
+        dispatcher_promise_driver get_return_object() { return {}; }
+        std::suspend_never initial_suspend() noexcept { return {}; }
+        std::suspend_never final_suspend() noexcept { return {}; }
+        void return_void() noexcept {}
+        void unhandled_exception() { std::terminate(); }
+    };
+};
+
+inline dispatcher_promise_driver
+await_through_promise_dispatcher(inline_dispatcher&, recording_awaitable& a, int& result) {
+    result = co_await affine::affine_awaiter<recording_awaitable&>{a};
+}
 
 } // namespace test
 

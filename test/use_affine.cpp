@@ -440,52 +440,6 @@ BOOST_AUTO_TEST_CASE(type_erased_post_goes_where_it_is_sent) {
     BOOST_TEST(step == 3);
 }
 
-// The environment knows its home in every form a home takes: an executor that
-// any_io_executor holds inline (made on demand) and one it does not (a strand
-// over a thread_pool, 32 bytes: a copy is kept).
-template <class Home, class Context>
-void check_home(Home home, Context& ctx, asio::any_io_executor elsewhere) {
-    auto f = affine::co_spawn(
-        home,
-        [&]() -> task<bool> {
-            affine::environment* env = affine::environment::current();
-            asio::any_io_executor here = co_await asio::this_coro::executor;
-            bool ok = true;
-            ok = ok && here == asio::any_io_executor(home);
-            ok = ok && env->get_executor() == here;
-            ok = ok && env->is_home(here) && env->is_home(asio::any_io_executor(home));
-            ok = ok && !env->is_home(elsewhere);
-            ok = ok && &env->context() == static_cast<asio::execution_context*>(&ctx);
-            co_return ok;
-        },
-        asio::use_future);
-    BOOST_TEST(f.get());
-}
-
-BOOST_AUTO_TEST_CASE(environment_knows_its_home_executor) {
-    asio::thread_pool pool(1);
-    asio::io_context other;
-    asio::any_io_executor elsewhere = other.get_executor();
-    {
-        // A thread runs the io_context while this one waits for each check.
-        asio::io_context ioc;
-        auto guard = asio::make_work_guard(ioc);
-        std::thread runner([&] { ioc.run(); });
-        check_home(ioc.get_executor(), ioc, elsewhere);
-        check_home(asio::make_strand(ioc), ioc, elsewhere);
-        check_home(asio::any_io_executor(asio::make_strand(ioc)), ioc, elsewhere);
-        // The same io_context, another strand: not the home.
-        check_home(asio::make_strand(ioc), ioc, asio::make_strand(ioc));
-        guard.reset();
-        runner.join();
-    }
-    check_home(pool.get_executor(), pool, elsewhere);
-    check_home(asio::make_strand(pool.get_executor()), pool, elsewhere);
-    check_home(asio::make_strand(pool.get_executor()), pool,
-               asio::make_strand(pool.get_executor()));
-    pool.join();
-}
-
 BOOST_AUTO_TEST_CASE(inline_completion_runs_in_constant_stack) {
     test::run([]() -> task<void> {
         std::size_t first = stack_depth_probe();
