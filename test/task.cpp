@@ -14,6 +14,7 @@
 
 #include <boost/affine/co_spawn.hpp>
 #include <boost/affine/frame_pool.hpp>
+#include <boost/affine/make_affine.hpp>
 #include <boost/affine/use_affine.hpp>
 
 #include "test_helpers.hpp"
@@ -121,6 +122,22 @@ BOOST_AUTO_TEST_CASE(results_can_be_move_only_and_references) {
         co_return &r;
     };
     BOOST_TEST(test::run(outer) == &global);
+}
+
+BOOST_AUTO_TEST_CASE(task_types_are_recognised_by_the_public_concepts) {
+    static_assert(affine::is_task<task<int>>::value && affine::is_task<strict_task<>>::value);
+    static_assert(!affine::is_task<int>::value);
+    static_assert(affine::any_task<task<int> const&> && affine::any_task<strict_task<void>&&>);
+    static_assert(!affine::any_task<std::coroutine_handle<>>);
+    auto make = [] { return answer(); };
+    static_assert(affine::task_function<decltype(make)>);
+    static_assert(!affine::task_function<int (*)()>);
+    static_assert(affine::awaitable_expression<task<int>>);
+    static_assert(!affine::awaitable_expression<int>);
+    static_assert(affine::frame_allocator_like<affine::frame_pool&>);
+    static_assert(affine::frame_allocator_like<affine::frame_pool*>);
+    static_assert(!affine::frame_allocator_like<int*>);
+    BOOST_TEST(test::run(make) == 42);
 }
 
 BOOST_AUTO_TEST_CASE(task_types_are_move_only) {

@@ -142,7 +142,7 @@ private:
     @endcode
 */
 template <class Executor, class FrameAllocator>
-requires detail::frame_allocator_like<FrameAllocator&&> allocating_executor<Executor>
+requires frame_allocator_like<FrameAllocator&&> allocating_executor<Executor>
 with_allocator(Executor ex, FrameAllocator&& alloc) {
     return allocating_executor<Executor>(
         std::move(ex), detail::to_frame_allocator(std::forward<FrameAllocator>(alloc)));
@@ -199,7 +199,7 @@ context_default_frame_allocator(asio::execution_context& ctx) {
     @par Thread Safety Safe to call concurrently with spawning.
 */
 template <class FrameAllocator>
-requires detail::frame_allocator_like<FrameAllocator&&>
+requires frame_allocator_like<FrameAllocator&&>
 void set_default_frame_allocator(asio::execution_context& ctx, FrameAllocator&& alloc) {
     asio::use_service<detail::frame_allocator_service>(ctx).set(
         detail::to_frame_allocator(std::forward<FrameAllocator>(alloc)));

@@ -42,19 +42,6 @@ namespace boost::affine {
 namespace detail {
 
 template <class T>
-struct is_task : std::false_type {};
-template <class T>
-struct is_task<task<T>> : std::true_type {};
-template <class T>
-struct is_task<strict_task<T>> : std::true_type {};
-
-template <class T>
-concept a_task = is_task<std::remove_cvref_t<T>>::value;
-
-template <class F>
-concept task_factory = std::invocable<F&> && a_task<std::invoke_result_t<F&>>;
-
-template <class T>
 struct is_asio_awaitable : std::false_type {};
 template <class T, class Executor>
 struct is_asio_awaitable<asio::awaitable<T, Executor>> : std::true_type {};
@@ -341,7 +328,7 @@ spawn_root<Executor, T, Handler> make_spawn_root(spawn_args<Executor> const& arg
                                                  F f) {
     (void)args;
     (void)handler;
-    if constexpr (a_task<F>) {
+    if constexpr (any_task<F>) {
         if constexpr (std::is_void_v<T>)
             co_await std::move(f);
         else
@@ -368,17 +355,6 @@ struct initiate_co_spawn {
     }
 };
 
-template <class F>
-struct task_value;
-template <class T>
-struct task_value<task<T>> {
-    using type = T;
-};
-template <class T>
-struct task_value<strict_task<T>> {
-    using type = T;
-};
-
 } // namespace detail
 
 /** Starts a task chain on an executor, as an Asio asynchronous operation.
@@ -398,13 +374,13 @@ struct task_value<strict_task<T>> {
     @param token The completion token: `detached`, `use_future`, a callback,
     `use_awaitable`, `use_affine`, `bind_cancellation_slot(...)`, ...
 */
-template <class Executor, detail::a_task Task,
+template <class Executor, any_task Task,
           class CompletionToken = asio::default_completion_token_t<Executor>>
 requires(asio::is_executor<Executor>::value ||
          asio::execution::is_executor<Executor>::value) auto co_spawn(Executor const& ex, Task t,
                                                                       CompletionToken&& token =
                                                                           CompletionToken()) {
-    using T = typename detail::task_value<Task>::type;
+    using T = typename Task::value_type;
     return asio::async_initiate<CompletionToken, detail::completion_signature_t<T>>(
         detail::initiate_co_spawn<Executor, T>{ex}, token, std::move(t));
 }
@@ -414,14 +390,14 @@ requires(asio::is_executor<Executor>::value ||
     This is the way to force an allocator on a whole chain:
     `co_spawn(with_allocator(ex, a), [] { return f(); }, token)`.
 */
-template <class Executor, detail::task_factory F,
+template <class Executor, task_function F,
           class CompletionToken = asio::default_completion_token_t<Executor>>
 requires(asio::is_executor<Executor>::value ||
          asio::execution::is_executor<Executor>::value) auto co_spawn(Executor const& ex, F&& f,
                                                                       CompletionToken&& token =
                                                                           CompletionToken()) {
     using Task = std::remove_cvref_t<std::invoke_result_t<F&>>;
-    using T = typename detail::task_value<Task>::type;
+    using T = typename Task::value_type;
     return asio::async_initiate<CompletionToken, detail::completion_signature_t<T>>(
         detail::initiate_co_spawn<Executor, T>{ex}, token, std::forward<F>(f));
 }
@@ -433,7 +409,7 @@ requires(asio::is_executor<Executor>::value ||
     program that migrates piece by piece.
 */
 template <class Executor, class T, class... CompletionToken>
-requires(!detail::a_task<T> && !detail::task_factory<T> && !detail::asio_awaitable<T> &&
+requires(!any_task<T> && !task_function<T> && !detail::asio_awaitable<T> &&
          (asio::is_executor<Executor>::value ||
           asio::execution::is_executor<Executor>::value)) void co_spawn(Executor const&, T&&,
                                                                         CompletionToken&&...) {
@@ -446,7 +422,7 @@ requires(!detail::a_task<T> && !detail::task_factory<T> && !detail::asio_awaitab
 /// As above, for an execution context: the same error, through the executor form.
 template <class ExecutionContext, class T, class... CompletionToken>
 requires(
-    !detail::a_task<T> && !detail::task_factory<T> && !detail::asio_awaitable<T> &&
+    !any_task<T> && !task_function<T> && !detail::asio_awaitable<T> &&
     std::is_convertible_v<ExecutionContext&,
                           asio::execution_context&>) void co_spawn(ExecutionContext& ctx, T&& t,
                                                                    CompletionToken&&... token) {
@@ -454,7 +430,7 @@ requires(
 }
 
 /// Starts a task chain on the executor of an execution context.
-template <class ExecutionContext, detail::a_task Task,
+template <class ExecutionContext, any_task Task,
           class CompletionToken =
               asio::default_completion_token_t<typename ExecutionContext::executor_type>>
 requires std::is_convertible_v<ExecutionContext&, asio::execution_context&>
@@ -463,7 +439,7 @@ auto co_spawn(ExecutionContext& ctx, Task t, CompletionToken&& token = Completio
 }
 
 /// Starts a task chain made by `f()` on the executor of an execution context.
-template <class ExecutionContext, detail::task_factory F,
+template <class ExecutionContext, task_function F,
           class CompletionToken =
               asio::default_completion_token_t<typename ExecutionContext::executor_type>>
 requires std::is_convertible_v<ExecutionContext&, asio::execution_context&>

@@ -226,6 +226,17 @@ private:
     any_frame_allocator a_;
 };
 
+/** What `with_allocator` and the explicit allocator parameters of a coroutine
+    accept as a frame allocator: a `frame_allocator` (by reference, or by value
+    if it is trivially copyable and no larger than a pointer), a pointer to
+    one, an `any_frame_allocator`, or a `pmr::memory_resource*`.
+*/
+template <class A>
+concept frame_allocator_like = frame_allocator<std::remove_cvref_t<A>> ||
+    std::is_convertible_v<A, container::pmr::memory_resource*> ||
+    (std::is_pointer_v<std::remove_cvref_t<A>>&&
+         frame_allocator<std::remove_pointer_t<std::remove_cvref_t<A>>>);
+
 namespace detail {
 
 // Converts whatever a user names as a frame allocator into a handle.
@@ -248,13 +259,6 @@ any_frame_allocator to_frame_allocator(A&& a) noexcept {
         return any_frame_allocator(std::forward<A>(a));
     }
 }
-
-// A type usable with to_frame_allocator.
-template <class A>
-concept frame_allocator_like = frame_allocator<std::remove_cvref_t<A>> ||
-    std::is_convertible_v<A, container::pmr::memory_resource*> ||
-    (std::is_pointer_v<std::remove_cvref_t<A>>&&
-         frame_allocator<std::remove_pointer_t<std::remove_cvref_t<A>>>);
 
 struct frame_allocator_access {
     // True if `a` may be called from any thread at any time (is_thread_safe_frame_allocator).

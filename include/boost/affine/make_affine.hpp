@@ -36,12 +36,6 @@ decltype(auto) get_awaiter(A&& a) {
 }
 
 template <class A>
-concept awaitable_expression = requires(A&& a) {
-    { detail::get_awaiter(static_cast<A&&>(a)).await_ready() } -> std::convertible_to<bool>;
-    detail::get_awaiter(static_cast<A&&>(a)).await_resume();
-};
-
-template <class A>
 using await_result_t = decltype(detail::get_awaiter(std::declval<A>()).await_resume());
 
 // The trampoline: a coroutine that awaits the legacy awaitable wherever it
@@ -103,6 +97,16 @@ trampoline<R, D> make_trampoline(A&& a, D* d) {
 
 } // namespace detail
 
+/** An expression that `co_await` accepts in a coroutine without
+    `await_transform`: an awaiter (`await_ready`, `await_suspend`,
+    `await_resume`), or something with `operator co_await`.
+*/
+template <class A>
+concept awaitable_expression = requires(A&& a) {
+    { detail::get_awaiter(static_cast<A&&>(a)).await_ready() } -> std::convertible_to<bool>;
+    detail::get_awaiter(static_cast<A&&>(a)).await_resume();
+};
+
 /** Wraps any awaitable so that the awaiting coroutine resumes through `d`.
 
     The fallback for awaitables that do not implement the affine protocol: a
@@ -120,7 +124,7 @@ trampoline<R, D> make_trampoline(A&& a, D* d) {
     @throws std::bad_alloc if the trampoline frame cannot be allocated.
 */
 template <class Awaitable, class Dispatcher>
-requires detail::awaitable_expression<Awaitable&&> && dispatcher<Dispatcher>
+requires awaitable_expression<Awaitable&&> && dispatcher<Dispatcher>
 [[nodiscard]] auto make_affine(Awaitable&& a, Dispatcher& d) {
     using R = detail::await_result_t<Awaitable&&>;
     return detail::make_trampoline<R, Dispatcher>(std::forward<Awaitable>(a), &d);

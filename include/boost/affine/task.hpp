@@ -19,6 +19,7 @@
 #include <boost/affine/detail/misuse.hpp>
 #include <boost/affine/detail/result.hpp>
 
+#include <concepts>
 #include <coroutine>
 #include <type_traits>
 #include <utility>
@@ -208,6 +209,23 @@ public:
     strict_task(strict_task&&) noexcept = default;
     strict_task& operator=(strict_task&&) noexcept = default;
 };
+
+/// True for `task<T>` and `strict_task<T>`.
+template <class T>
+struct is_task : std::false_type {};
+template <class T>
+struct is_task<task<T>> : std::true_type {};
+template <class T>
+struct is_task<strict_task<T>> : std::true_type {};
+
+/// A `task<T>` or `strict_task<T>`, whatever its const and reference qualification.
+template <class T>
+concept any_task = is_task<std::remove_cvref_t<T>>::value;
+
+/// A function object that makes a task when called with no arguments (what
+/// `co_spawn` calls to make a chain's first task inside the chain).
+template <class F>
+concept task_function = std::invocable<F&> && any_task<std::invoke_result_t<F&>>;
 
 } // namespace boost::affine
 
