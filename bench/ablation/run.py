@@ -9,7 +9,7 @@
 # what each change saves. The changes are experiments, not proposals: some
 # are unsafe (they say so), they only show what a mechanism costs.
 #
-#   bench/ablation/run.py [--cxx g++] [--rounds 5] [--probe nested,post,pingpong,memory]
+#   bench/ablation/run.py [--cxx g++] [--rounds 5] [--probe nested,post,pingpong,memory] [--at REV]
 #
 # Works in build/ablation/. Needs valgrind for instruction counts (optional).
 # Time: medians over rounds in which every binary runs once, in turn.
@@ -30,7 +30,7 @@ FA = 'boost/affine/frame_allocator.hpp'
 AT = 'boost/affine/detail/await_transform.hpp'
 TK = 'boost/affine/task.hpp'
 FP = 'boost/affine/frame_pool.hpp'
-FI = 'boost/affine/detail/frame_pool_core.hpp'
+FI = 'boost/affine/detail/frame_pool_impl.hpp'  # its name at PINNED
 UA = 'boost/affine/use_affine.hpp'
 BE = 'boost/affine/detail/basic_environment.hpp'
 PR = 'boost/affine/protocol.hpp'
@@ -102,12 +102,30 @@ def sh(cmd, **kw):
     return subprocess.run(cmd, check=True, text=True, capture_output=True, **kw).stdout
 
 
+# The commit whose headers the patches above are written against, and whose
+# figures doc/benchmarks.adoc quotes. The probes measure that tree (extracted
+# with git archive), not the working tree, so that the figures can be
+# reproduced; --at names another commit (the patches must then apply to it).
+PINNED = '2b78acd'
+pinned = PINNED
+
+
+def pinned_include():
+    d = os.path.join(work, 'tree-' + pinned)
+    if not os.path.exists(os.path.join(d, 'include')):
+        os.makedirs(d, exist_ok=True)
+        archive = subprocess.run(['git', '-C', root, 'archive', pinned, 'include'], check=True,
+                                 capture_output=True).stdout
+        subprocess.run(['tar', '-x', '-C', d], input=archive, check=True)
+    return os.path.join(d, 'include')
+
+
 def make_variant(name):
     desc, patches = variants[name]
     d = os.path.join(work, 'include-' + name)
     if os.path.exists(d):
         shutil.rmtree(d)
-    shutil.copytree(os.path.join(root, 'include'), d)
+    shutil.copytree(pinned_include(), d)
     for f, old, new in patches:
         p = os.path.join(d, f)
         s = open(p).read()
@@ -224,7 +242,10 @@ def main():
     ap.add_argument('--cxx', default='g++')
     ap.add_argument('--rounds', type=int, default=5)
     ap.add_argument('--probe', default='nested,post')
+    ap.add_argument('--at', default=PINNED, help='the commit whose include/ is patched')
     a = ap.parse_args()
+    global pinned
+    pinned = a.at
     os.makedirs(work, exist_ok=True)
     tag = '' if os.path.basename(a.cxx) == 'g++' else '-' + os.path.basename(a.cxx)
     path = os.path.join(work, f'ablation{tag}.json')
