@@ -15,6 +15,7 @@
 #include <boost/affine/co_spawn.hpp>
 #include <boost/affine/concepts.hpp>
 #include <boost/affine/environment.hpp>
+#include <boost/affine/frame_pool.hpp>
 #include <boost/affine/task.hpp>
 
 #include "test_helpers.hpp"
@@ -58,17 +59,28 @@ BOOST_AUTO_TEST_CASE(make_affine_trampoline_frame_comes_from_the_chain_allocator
     test::counting_allocator counter;
     asio::io_context ioc;
     long during = -1;
+    std::size_t pool_during = 1;
     affine::co_spawn(
         affine::with_allocator(ioc.get_executor(), counter),
         [&]() -> task<void> {
+            auto pool_before = affine::frame_pool::shared().statistics().allocations;
             long before = counter.allocations;
             int v = co_await ready_with_operator{};
             during = counter.allocations - before;
+            pool_during = affine::frame_pool::shared().statistics().allocations - pool_before;
             BOOST_TEST(v == 11);
         },
         [](std::exception_ptr e) { BOOST_TEST(!e); });
     ioc.run();
-    BOOST_TEST(during == 1); // the trampoline's frame
+    // The trampoline's frame, from the chain's allocator and from nowhere else. Where the
+    // compiler may elide frames (clang), it may instead be part of the task's frame, and no
+    // allocator is called (clang elides it in this test program, not in others).
+#if BOOST_AFFINE_DETAIL_MAY_ELIDE_FRAMES
+    BOOST_TEST(during <= 1);
+#else
+    BOOST_TEST(during == 1);
+#endif
+    BOOST_TEST(pool_during == 0u);
     BOOST_TEST(counter.live == 0);
 }
 
