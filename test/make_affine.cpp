@@ -51,6 +51,7 @@ BOOST_AUTO_TEST_CASE(legacy_awaitable_goes_through_make_affine_and_resumes_home)
         [](std::exception_ptr e) { BOOST_TEST(!e); });
     std::thread runner([&] { ioc.run(); });
     runner.join();
+    test::wait_for_foreign_threads();
     BOOST_TEST(value == 20);
     BOOST_TEST(on_home);
 }

@@ -23,6 +23,7 @@
 #define BOOST_TEST_MODULE protocol
 #include <boost/test/unit_test.hpp>
 
+#include <atomic>
 #include <coroutine>
 #include <exception>
 #include <thread>
@@ -131,7 +132,7 @@ BOOST_AUTO_TEST_CASE(affine_awaitable_gets_the_dispatcher_and_allocates_nothing)
     asio::io_context ioc;
     bool used_affine = false;
     bool on_home = false;
-    int value = 0;
+    std::atomic<int> value{0}; // polled by this thread
     affine::frame_pool_stats before{}, after{};
     affine::co_spawn(
         ioc,
@@ -149,6 +150,7 @@ BOOST_AUTO_TEST_CASE(affine_awaitable_gets_the_dispatcher_and_allocates_nothing)
         std::this_thread::yield();
     guard.reset();
     runner.join();
+    test::wait_for_foreign_threads();
     BOOST_TEST(used_affine);
     BOOST_TEST(value == 7);
     BOOST_TEST(on_home);

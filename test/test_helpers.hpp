@@ -98,17 +98,36 @@ public:
 // ---------------------------------------------------------------------------
 // Awaitables and dispatchers for the protocol and make_affine tests.
 
+// Threads of the two awaitables below still running. Such a thread uses the
+// home executor (it posts the resumption there), so, as with any thread that
+// uses an executor, the home context must outlive it: a test waits for none
+// to be left (wait_for_foreign_threads) before its context goes.
+inline std::atomic<int> foreign_threads{0};
+
+inline void wait_for_foreign_threads() {
+    while (foreign_threads.load() != 0)
+        std::this_thread::yield();
+}
+
 // An awaitable with the affine overload, completed on a foreign thread.
 struct foreign_affine_awaitable {
     bool* used_affine_path;
     bool await_ready() const noexcept { return false; }
     void await_suspend(std::coroutine_handle<> h) {
-        std::thread([h] { h.resume(); }).detach();
+        ++foreign_threads;
+        std::thread([h] {
+            h.resume();
+            --foreign_threads;
+        }).detach();
     }
     template <class Dispatcher>
     void await_suspend(std::coroutine_handle<> h, Dispatcher& d) {
         *used_affine_path = true;
-        std::thread([h, &d] { d(h); }).detach();
+        ++foreign_threads;
+        std::thread([h, &d] {
+            d(h);
+            --foreign_threads;
+        }).detach();
     }
     int await_resume() const noexcept { return 7; }
 };
@@ -117,7 +136,11 @@ struct foreign_affine_awaitable {
 struct foreign_legacy_awaitable {
     bool await_ready() const noexcept { return false; }
     void await_suspend(std::coroutine_handle<> h) {
-        std::thread([h] { h.resume(); }).detach();
+        ++foreign_threads;
+        std::thread([h] {
+            h.resume();
+            --foreign_threads;
+        }).detach();
     }
     int await_resume() const noexcept { return 9; }
 };
