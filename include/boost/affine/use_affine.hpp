@@ -406,7 +406,8 @@ namespace detail {
     in the awaiting frame. Its associated executor is a copy of the home
     executor (handler_executor: valid as long as the home's context, whoever
     keeps it), its cancellation slot the chain's, and its allocator the
-    chain's frame allocator if that is a frame pool, else the shared pool:
+    chain's frame allocator if that is thread-safe (a frame pool, or
+    is_thread_safe_frame_allocator), else the shared pool:
     Asio frees an operation's storage on the thread that completes it, where
     the chain's own allocator (which need not be thread-safe) is not called.
 */
