@@ -14,11 +14,13 @@
 #include <boost/affine/co_spawn.hpp>
 #include <boost/affine/frame_pool.hpp>
 #include <boost/affine/task.hpp>
+#include <boost/affine/use_affine.hpp>
 
 #include "test_helpers.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 
 #define BOOST_TEST_MODULE protocol
 #include <boost/test/unit_test.hpp>
@@ -172,4 +174,29 @@ BOOST_AUTO_TEST_CASE(affine_awaiter_takes_the_dispatcher_from_the_awaiting_promi
     static_assert(sizeof(affine::affine_awaiter<recording_awaitable&>) == sizeof(void*));
     static_assert(sizeof(affine::affine_awaiter<recording_awaitable&, inline_dispatcher>) ==
                   2 * sizeof(void*));
+}
+
+BOOST_AUTO_TEST_CASE(a_task_driven_through_its_handle_leaves_the_chain_as_it_was) {
+    // Building on the protocol by hand: a task started through its handle,
+    // not through co_await, never entered the chain's list of running tasks;
+    // completing must not take another task out of it.
+    int driven = 0, after = 0;
+    auto body = [&]() -> task<int> {
+        auto inner = []() -> task<int> { co_return 5; };
+        task<int> t = inner();
+        auto h = t.handle();
+        h.promise().set_continuation(std::noop_coroutine());
+        h.promise().set_dispatcher(*affine::environment::current());
+        h.resume(); // runs to its final suspension, then transfers to the continuation
+        driven = h.promise().result();
+        auto nested = [&]() -> task<int> {
+            co_await asio::post(co_await asio::this_coro::executor, affine::use_affine);
+            co_return 7;
+        };
+        after = co_await nested(); // enters and leaves the chain as usual
+        co_return driven + after;
+    };
+    BOOST_TEST(test::run(body) == 12);
+    BOOST_TEST(driven == 5);
+    BOOST_TEST(after == 7);
 }

@@ -64,7 +64,7 @@ struct environment_access {
     static any_frame_allocator allocator_here(environment const& e) noexcept;
     // A task starts in, or leaves, the chain (environment::abandon).
     static void enter(environment& e, task_link& link) noexcept;
-    static void leave(environment& e) noexcept;
+    static void leave(environment& e, void* frame) noexcept;
     static environment_home& home(environment& e) noexcept;
     // Makes `e` current on this thread, without restoring what was: for a
     // symmetric transfer between two environments of one chain.
@@ -375,11 +375,14 @@ private:
         innermost_ = &link;
     }
 
-    // The innermost task has completed (its frame is at its final suspension; the task object
-    // that owns it destroys it once the awaiting coroutine has resumed).
-    void leave() noexcept {
-        BOOST_ASSERT_MSG(innermost_, "boost::affine: a task left a chain it had not entered");
-        innermost_ = innermost_->outer_;
+    // The task whose frame is `frame` has completed (the frame is at its final suspension; the
+    // task object that owns it destroys it once the awaiting coroutine has resumed): it leaves
+    // the chain, if it is the innermost task. It is, unless it was started through its handle
+    // without entering the chain (building on the protocol by hand): then it was never in the
+    // list, and nothing else is taken out of it.
+    void leave(void* frame) noexcept {
+        if (innermost_ && innermost_->h_.get().address() == frame) [[likely]]
+            innermost_ = innermost_->outer_;
     }
 
     // What happens when Asio destroys the handler of a pending operation
@@ -450,8 +453,8 @@ inline void environment_access::enter(environment& e, task_link& link) noexcept 
 inline any_frame_allocator environment_access::allocator_here(environment const& e) noexcept {
     return e.allocator_here();
 }
-inline void environment_access::leave(environment& e) noexcept {
-    e.leave();
+inline void environment_access::leave(environment& e, void* frame) noexcept {
+    e.leave(frame);
 }
 inline environment_home& environment_access::home(environment& e) noexcept {
     return *e.home_;

@@ -67,7 +67,8 @@ public:
     // The task is no longer the chain's innermost (environment::abandon); then the awaiting
     // coroutine resumes through the dispatcher.
     auto final_suspend() noexcept {
-        environment_access::leave(env());
+        environment_access::leave(
+            env(), std::coroutine_handle<task_promise>::from_promise(*this).address());
         return affine_promise<task_promise, environment>::final_suspend();
     }
 
