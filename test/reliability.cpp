@@ -103,19 +103,14 @@ task<int> middle(int v) {
 }
 
 // A legacy awaitable that resumes its caller on another thread: awaited
-// through make_affine's trampoline. The thread uses the home executor (it
-// posts the resumption there), so, as with any thread that uses an
-// executor, the context must outlive it: the test waits for it.
-std::atomic<int> foreign_threads{0};
+// through make_affine's trampoline. The test waits for the thread
+// (test::foreign_threads) before the context goes.
+using test::foreign_threads;
 
 struct foreign_thread_awaitable {
     bool await_ready() const noexcept { return false; }
     BOOST_NOINLINE void await_suspend(std::coroutine_handle<> h) {
-        ++foreign_threads;
-        std::thread([h] {
-            h.resume();
-            --foreign_threads;
-        }).detach();
+        test::run_detached([h] { h.resume(); });
     }
     int await_resume() const noexcept { return 1; }
 };
@@ -480,11 +475,7 @@ struct throws_in_suspend {
 struct throws_in_resume {
     bool await_ready() const noexcept { return false; }
     BOOST_NOINLINE void await_suspend(std::coroutine_handle<> h) {
-        ++foreign_threads; // the test waits for it: see foreign_thread_awaitable
-        std::thread([h] {
-            h.resume(); // resumed from afar
-            --foreign_threads;
-        }).detach();
+        test::run_detached([h] { h.resume(); }); // resumed from afar
     }
     int await_resume() const { throw std::runtime_error("resume"); }
 };

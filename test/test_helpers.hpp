@@ -98,11 +98,21 @@ public:
 // ---------------------------------------------------------------------------
 // Awaitables and dispatchers for the protocol and make_affine tests.
 
-// Threads of the two awaitables below still running. Such a thread uses the
-// home executor (it posts the resumption there), so, as with any thread that
-// uses an executor, the home context must outlive it: a test waits for none
-// to be left (wait_for_foreign_threads) before its context goes.
+// Threads started by run_detached and still running. Such a thread resumes a
+// coroutine, which posts its resumption to its home executor: as with any
+// thread that uses an executor, the home context must outlive it, so a test
+// waits for none to be left (wait_for_foreign_threads) before its context goes.
 inline std::atomic<int> foreign_threads{0};
+
+// Runs `f` on a thread of its own, counted in foreign_threads until `f` has returned.
+template <class F>
+void run_detached(F f) {
+    ++foreign_threads;
+    std::thread([f = std::move(f)]() mutable {
+        f();
+        --foreign_threads;
+    }).detach();
+}
 
 inline void wait_for_foreign_threads() {
     while (foreign_threads.load() != 0)
@@ -114,20 +124,12 @@ struct foreign_affine_awaitable {
     bool* used_affine_path;
     bool await_ready() const noexcept { return false; }
     void await_suspend(std::coroutine_handle<> h) {
-        ++foreign_threads;
-        std::thread([h] {
-            h.resume();
-            --foreign_threads;
-        }).detach();
+        run_detached([h] { h.resume(); });
     }
     template <class Dispatcher>
     void await_suspend(std::coroutine_handle<> h, Dispatcher& d) {
         *used_affine_path = true;
-        ++foreign_threads;
-        std::thread([h, &d] {
-            d(h);
-            --foreign_threads;
-        }).detach();
+        run_detached([h, &d] { d(h); });
     }
     int await_resume() const noexcept { return 7; }
 };
@@ -136,11 +138,7 @@ struct foreign_affine_awaitable {
 struct foreign_legacy_awaitable {
     bool await_ready() const noexcept { return false; }
     void await_suspend(std::coroutine_handle<> h) {
-        ++foreign_threads;
-        std::thread([h] {
-            h.resume();
-            --foreign_threads;
-        }).detach();
+        run_detached([h] { h.resume(); });
     }
     int await_resume() const noexcept { return 9; }
 };
