@@ -10,7 +10,9 @@
 
 #include <boost/affine/concepts.hpp>
 #include <boost/affine/frame_allocator.hpp>
-#include <boost/affine/detail/basic_environment.hpp>
+#include <boost/affine/detail/frame_allocation.hpp>
+#include <boost/affine/detail/known_executors.hpp>
+#include <boost/affine/detail/thread_state.hpp>
 
 #include <boost/asio/execution.hpp>
 #include <boost/asio/execution_context.hpp>
@@ -83,24 +85,24 @@ public:
 
     /// Forwards queries to the inner executor.
     template <class Property>
-    requires asio::can_query<Executor const&, Property>::value decltype(auto)
-    query(Property const& p) const
+        requires asio::can_query<Executor const&, Property>::value
+    decltype(auto) query(Property const& p) const
         noexcept(asio::is_nothrow_query<Executor const&, Property>::value) {
         return asio::query(ex_, p);
     }
 
     /// Forwards requirements to the inner executor; the allocator is kept.
     template <class Property>
-    requires asio::can_require<Executor const&, Property>::value auto
-    require(Property const& p) const {
+        requires asio::can_require<Executor const&, Property>::value
+    auto require(Property const& p) const {
         using inner = std::decay_t<decltype(asio::require(ex_, p))>;
         return allocating_executor<inner, FrameAllocator>(asio::require(ex_, p), alloc_);
     }
 
     /// Forwards preferences to the inner executor; the allocator is kept.
     template <class Property>
-    requires asio::can_prefer<Executor const&, Property>::value auto
-    prefer(Property const& p) const {
+        requires asio::can_prefer<Executor const&, Property>::value
+    auto prefer(Property const& p) const {
         using inner = std::decay_t<decltype(asio::prefer(ex_, p))>;
         return allocating_executor<inner, FrameAllocator>(asio::prefer(ex_, p), alloc_);
     }
@@ -142,8 +144,8 @@ private:
     @endcode
 */
 template <class Executor, class FrameAllocator>
-requires frame_allocator_like<FrameAllocator&&> allocating_executor<Executor>
-with_allocator(Executor ex, FrameAllocator&& alloc) {
+    requires frame_allocator_like<FrameAllocator&&>
+allocating_executor<Executor> with_allocator(Executor ex, FrameAllocator&& alloc) {
     return allocating_executor<Executor>(
         std::move(ex), detail::to_frame_allocator(std::forward<FrameAllocator>(alloc)));
 }
@@ -199,7 +201,7 @@ context_default_frame_allocator(asio::execution_context& ctx) {
     @par Thread Safety Safe to call concurrently with spawning.
 */
 template <class FrameAllocator>
-requires frame_allocator_like<FrameAllocator&&>
+    requires frame_allocator_like<FrameAllocator&&>
 void set_default_frame_allocator(asio::execution_context& ctx, FrameAllocator&& alloc) {
     asio::use_service<detail::frame_allocator_service>(ctx).set(
         detail::to_frame_allocator(std::forward<FrameAllocator>(alloc)));

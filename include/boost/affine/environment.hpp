@@ -9,7 +9,7 @@
 #define BOOST_AFFINE_ENVIRONMENT_HPP
 
 #include <boost/affine/frame_allocator.hpp>
-#include <boost/affine/detail/home_executor.hpp>
+#include <boost/affine/detail/handlers.hpp>
 #include <boost/affine/detail/thread_state.hpp>
 #include <boost/affine/detail/unique_coroutine.hpp>
 
@@ -29,6 +29,9 @@
 namespace boost::affine {
 
 class environment;
+
+template <class T, class Awaits>
+class basic_task;
 
 namespace detail {
 
@@ -54,36 +57,6 @@ struct task_link {
     task_link* outer_; // written when the task starts, read only after
 };
 
-// The library's handlers reach the environment's internals through this.
-struct environment_access {
-    // Gives up the chain at once (see environment::abandon).
-    static void abandon(environment& e) noexcept;
-    // Gives up the chain on its home executor: what a handler of it destroyed elsewhere does.
-    static void abandon_at_home(environment& e) noexcept;
-    // See environment::allocator_here.
-    static any_frame_allocator allocator_here(environment const& e) noexcept;
-    // A task starts in, or leaves, the chain (environment::abandon).
-    static void enter(environment& e, task_link& link) noexcept;
-    static void leave(environment& e, void* frame) noexcept;
-    static environment_home& home(environment& e) noexcept;
-    // Makes `e` current on this thread, without restoring what was: for a
-    // symmetric transfer between two environments of one chain.
-    static void make_current(environment& e) noexcept;
-};
-
-// The cancellation of one branch of an awaitable operator: the signal the
-// operator emits into, and the cancellation state the branch's operations
-// attach to (terminal cancellation only, as a spawned asio::awaitable has).
-// Recycled within a chain, so the memory Asio attaches to their slots stays.
-struct branch_cancellation {
-    asio::cancellation_signal signal_;
-    asio::cancellation_state state_;
-    branch_cancellation* next_ = nullptr;
-
-    branch_cancellation()
-        : state_(signal_.slot()) {}
-};
-
 // A cancellation handler that does nothing: put in a slot in place of a
 // finished operation's handler, so the slot keeps its memory but never calls
 // into what is gone.
@@ -103,8 +76,17 @@ inline void make_slot_inert(asio::cancellation_slot slot) noexcept {
     }
 }
 
+// Something a chain recycles for its operators (the cancellation of a branch of `&&` and `||`:
+// detail/parallel.hpp), on its root's list of spares. `free_` destroys it and frees its memory.
+struct recycled {
+    recycled* next_ = nullptr;
+    void (*free_)(recycled*, any_frame_allocator const&) noexcept = nullptr;
+};
+
 // What the root of a chain has once for all its environments: the home
-// executor, the means to post to it, and the spare branch cancellations.
+// executor, the means to post to it, and the chain's recycled objects. What the
+// library's handlers and coroutines need of an environment beyond its public
+// members, they ask of the home (the static members, defined below environment).
 class environment_home {
 public:
     environment_home(environment_home const&) = delete;
@@ -125,43 +107,29 @@ public:
     // (which it abandons if destroyed without being invoked).
     virtual void home_post(environment& owner, std::coroutine_handle<> h) = 0;
 
-    // A branch cancellation with nothing emitted and no live handler, for a parallel await;
-    // recycled. `alloc` is the chain's frame allocator (the root environment's), which the
-    // home does not keep a copy of.
-    branch_cancellation* acquire_cancellation(any_frame_allocator const& alloc) {
-        {
-            lock_guard g(lock_);
-            if (branch_cancellation* c = spare_) {
-                spare_ = c->next_;
-                return c;
-            }
-        }
-        void* p = alloc.allocate(sizeof(branch_cancellation));
-        try {
-            return ::new (p) branch_cancellation();
-        } catch (...) {
-            alloc.deallocate(p, sizeof(branch_cancellation));
-            throw;
-        }
-    }
+    // The home of the chain `e` belongs to.
+    static environment_home& of(environment& e) noexcept;
+    // Gives up the chain at once (see environment::abandon).
+    static void abandon(environment& e) noexcept;
+    // Gives up the chain on its home executor: what a handler of it destroyed elsewhere does.
+    static void abandon_at_home(environment& e) noexcept;
+    // Makes `e` current on this thread, without restoring what was: for a symmetric transfer
+    // between two environments of one chain.
+    static void make_current(environment& e) noexcept;
 
-    // Takes back a branch cancellation once nothing can emit into it.
-    // `replaced`: the branch replaced its cancellation state.
-    void release_cancellation(branch_cancellation* c, bool replaced,
-                              any_frame_allocator const& alloc) noexcept {
-        try {
-            if (replaced)
-                c->state_ = asio::cancellation_state(c->signal_.slot());
-            else
-                make_slot_inert(c->state_.slot());
-        } catch (...) {
-            destroy(c, alloc); // could not be made reusable
-            return;
-        }
-        c->state_.clear();
+    // A recycled object, or null. Branches of an operator may run in parallel on a
+    // multi-threaded home, hence the lock.
+    recycled* take_spare() noexcept {
         lock_guard g(lock_);
-        c->next_ = spare_;
-        spare_ = c;
+        recycled* r = spare_;
+        if (r)
+            spare_ = r->next_;
+        return r;
+    }
+    void put_spare(recycled* r) noexcept {
+        lock_guard g(lock_);
+        r->next_ = spare_;
+        spare_ = r;
     }
 
 protected:
@@ -169,19 +137,18 @@ protected:
 
     ~environment_home() {
         BOOST_ASSERT_MSG(!spare_, "boost::affine: environment_home destroyed with spare "
-                                  "cancellations; the root must call release_spares");
+                                  "objects; the root must call release_spares");
     }
 
-    /// Frees the recycled branch cancellations; called by the root before it goes.
+    /// Frees the recycled objects; called by the root before it goes.
     void release_spares(any_frame_allocator const& alloc) noexcept {
-        while (branch_cancellation* c = spare_) {
-            spare_ = c->next_;
-            destroy(c, alloc);
+        while (recycled* r = spare_) {
+            spare_ = r->next_;
+            r->free_(r, alloc);
         }
     }
 
 private:
-    // Branches of an operator may run in parallel on a multi-threaded home.
     struct lock_guard {
         std::atomic_flag& f_;
         explicit lock_guard(std::atomic_flag& f) noexcept
@@ -192,12 +159,7 @@ private:
         ~lock_guard() { f_.clear(std::memory_order_release); }
     };
 
-    static void destroy(branch_cancellation* c, any_frame_allocator const& alloc) noexcept {
-        c->~branch_cancellation();
-        alloc.deallocate(c, sizeof(branch_cancellation));
-    }
-
-    branch_cancellation* spare_ = nullptr;
+    recycled* spare_ = nullptr;
     std::atomic_flag lock_;
 };
 
@@ -334,11 +296,12 @@ protected:
 
     // The environment of a branch of an awaitable operator: the home and
     // allocator of its chain, its own cancellation.
-    environment(environment const& parent, detail::branch_cancellation& c) noexcept
+    environment(environment const& parent, asio::cancellation_slot slot,
+                asio::cancellation_state state) noexcept
         : home_(parent.home_)
         , allocator_(parent.allocator_)
-        , parent_slot_(c.signal_.slot())
-        , cancellation_state_(c.state_) {}
+        , parent_slot_(slot)
+        , cancellation_state_(state) {}
 
     ~environment() = default;
 
@@ -356,18 +319,25 @@ protected:
 
     bool state_replaced() const noexcept { return state_replaced_; }
 
-private:
-    friend struct detail::environment_access;
-
-    // The allocator for what is allocated for this chain on the calling thread outside its
-    // frames (a resumption to post): the chain's frame allocator while this chain runs on the
-    // calling thread, or wherever it is thread-safe; the shared pool otherwise. So a chain's own
-    // allocator is called only where the chain runs, and need not be thread-safe.
+public:
+    /** The allocator for what is allocated for this chain on the calling thread outside its
+        frames (a resumption to post, a handler's state): the chain's frame allocator while
+        this chain runs on the calling thread, or wherever that allocator is thread-safe
+        (`is_thread_safe_frame_allocator`); `frame_pool::shared()` otherwise. So a chain's own
+        allocator is called only where the chain runs, and need not be thread-safe.
+    */
     any_frame_allocator allocator_here() const noexcept {
         if (detail::current_environment() == this)
             return allocator_;
         return detail::thread_safe_or_shared_pool(allocator_);
     }
+
+private:
+    friend class detail::environment_home;
+    template <class>
+    friend class detail::resume_handler;
+    template <class, class>
+    friend class basic_task;
 
     // A task starts in this chain: it is now the chain's innermost.
     void enter(detail::task_link& link) noexcept {
@@ -416,9 +386,19 @@ private:
 };
 
 namespace detail {
-inline void environment_access::abandon(environment& e) noexcept {
+
+inline environment_home& environment_home::of(environment& e) noexcept {
+    return *e.home_;
+}
+
+inline void environment_home::abandon(environment& e) noexcept {
     e.abandon();
 }
+
+inline void environment_home::make_current(environment& e) noexcept {
+    make_chain_current(&e, &e.allocator_);
+}
+
 // Gives up a chain when run, or when destroyed without having run.
 class abandonment {
 public:
@@ -428,12 +408,12 @@ public:
 
 private:
     struct give_up {
-        void operator()(environment* e) const noexcept { environment_access::abandon(*e); }
+        void operator()(environment* e) const noexcept { environment_home::abandon(*e); }
     };
     std::unique_ptr<environment, give_up> e_;
 };
 
-inline void environment_access::abandon_at_home(environment& e) noexcept {
+inline void environment_home::abandon_at_home(environment& e) noexcept {
     // Posted, never run inline: the chain's frames and locals are destroyed on its home
     // executor, as its code runs there, even when the handler is destroyed on another thread
     // (the execution context of an operation of the chain going away elsewhere). If the home
@@ -441,27 +421,12 @@ inline void environment_access::abandon_at_home(environment& e) noexcept {
     // up the chain then, on the thread that destroys the home context. If it cannot be posted
     // (no memory), the chain is given up here.
     try {
-        environment* p = &e;
-        e.home_->handler_home().send(make_function_node(abandonment{p}), true);
+        e.home_->handler_home().send(make_function_node(abandonment{&e}), true);
     } catch (...) {
         e.abandon();
     }
 }
-inline void environment_access::enter(environment& e, task_link& link) noexcept {
-    e.enter(link);
-}
-inline any_frame_allocator environment_access::allocator_here(environment const& e) noexcept {
-    return e.allocator_here();
-}
-inline void environment_access::leave(environment& e, void* frame) noexcept {
-    e.leave(frame);
-}
-inline environment_home& environment_access::home(environment& e) noexcept {
-    return *e.home_;
-}
-inline void environment_access::make_current(environment& e) noexcept {
-    make_chain_current(&e, &e.allocator_);
-}
+
 } // namespace detail
 
 } // namespace boost::affine

@@ -10,7 +10,7 @@
 
 #include <boost/affine/environment.hpp>
 #include <boost/affine/frame_allocator.hpp>
-#include <boost/affine/detail/basic_environment.hpp>
+#include <boost/affine/detail/handlers.hpp>
 #include <boost/affine/detail/frame_allocation.hpp>
 #include <boost/affine/detail/thread_state.hpp>
 #include <boost/affine/detail/misuse.hpp>
@@ -69,10 +69,9 @@ struct use_affine_t {
         using default_completion_token_type = use_affine_t;
 
         template <class InnerExecutor1>
-        requires(!std::is_same_v<InnerExecutor1, executor_with_default> &&
-                 std::is_convertible_v<InnerExecutor1, InnerExecutor>)
-            executor_with_default(InnerExecutor1 const& ex)
-        noexcept // NOLINT
+            requires(!std::is_same_v<InnerExecutor1, executor_with_default> &&
+                     std::is_convertible_v<InnerExecutor1, InnerExecutor>)
+        executor_with_default(InnerExecutor1 const& ex) noexcept // NOLINT
             : InnerExecutor(ex) {}
     };
 
@@ -114,7 +113,7 @@ struct completion_result<> {
 };
 
 template <class E, class... Args>
-requires std::is_same_v<E, system::error_code> || std::is_same_v<E, std::exception_ptr>
+    requires std::is_same_v<E, system::error_code> || std::is_same_v<E, std::exception_ptr>
 struct completion_result<E, Args...> : completion_result<Args...> {
     static constexpr bool has_error = true;
 };
@@ -275,8 +274,8 @@ private:
     // Anything larger or more aligned is kept in a block of the chain's allocator (16-byte
     // aligned).
     template <class Stored>
-    static constexpr bool fits_inline = sizeof(Stored) <= storage_size &&
-                                        alignof(Stored) <= storage_align;
+    static constexpr bool fits_inline =
+        sizeof(Stored) <= storage_size && alignof(Stored) <= storage_align;
 
     template <class Stored>
     static Stored* stored(async_op* self) noexcept {
@@ -375,8 +374,7 @@ private:
         } else {
             return [&]<std::size_t... J>(std::index_sequence<J...>) {
                 return result_type(std::move(std::get<first + J>(v))...);
-            }
-            (std::make_index_sequence<sizeof...(Args) - first>());
+            }(std::make_index_sequence<sizeof...(Args) - first>());
         }
     }
 
@@ -426,12 +424,12 @@ public:
     // failed and its exception reaches the awaiting coroutine instead.
     ~affine_handler() {
         if (op_ && !op_->initiating_here())
-            detail::environment_access::abandon_at_home(*op_->env_);
+            environment_home::abandon_at_home(*op_->env_);
     }
 
     using executor_type = handler_executor;
     executor_type get_executor() const noexcept {
-        return handler_executor(detail::environment_access::home(*op_->env_).handler_home());
+        return handler_executor(environment_home::of(*op_->env_).handler_home());
     }
 
     using allocator_type = frame_std_allocator<void>;

@@ -10,15 +10,13 @@
 
 #include <boost/affine/environment.hpp>
 #include <boost/affine/frame_allocator.hpp>
+#include <boost/affine/detail/handlers.hpp>
+#include <boost/affine/detail/known_executors.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/execution.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
-#include <boost/asio/strand.hpp>
-#include <boost/asio/thread_pool.hpp>
 
 #include <coroutine>
 #include <memory>
@@ -26,39 +24,6 @@
 #include <utility>
 
 namespace boost::affine::detail {
-
-// Resumes a coroutine on the home executor; its storage comes from the chain's
-// frame allocator where the chain runs, from the shared pool elsewhere
-// (environment_access::allocator_here). Destroyed without being invoked (its context
-// went away with it queued), it destroys the chain rather than leak it.
-class resume_handler {
-public:
-    resume_handler(environment* e, std::coroutine_handle<> h) noexcept
-        : env_(e)
-        , h_(h) {}
-    resume_handler(resume_handler&& o) noexcept
-        : env_(o.env_)
-        , h_(std::exchange(o.h_, {})) {}
-    resume_handler& operator=(resume_handler&&) = delete;
-    ~resume_handler() {
-        if (h_)
-            environment_access::abandon(*env_);
-    }
-
-    using allocator_type = resumption_allocator<void>;
-    allocator_type get_allocator() const noexcept {
-        return allocator_type(environment_access::allocator_here(*env_));
-    }
-
-    void operator()() {
-        environment::scope s(*env_);
-        std::exchange(h_, {}).resume();
-    }
-
-private:
-    environment* env_;
-    std::coroutine_handle<> h_;
-};
 
 /** The concrete environment owned by a chain's root. */
 template <class Executor>
@@ -147,7 +112,7 @@ private:
     }
 
     void home_post(environment& owner, std::coroutine_handle<> h) override {
-        post_handler(resume_handler(&owner, h));
+        post_handler(resume_handler<environment>(&owner, h));
     }
 
     // Posts with the handler's allocator. any_io_executor cannot carry the

@@ -16,6 +16,8 @@
 #include <boost/affine/detail/result.hpp>
 #include <boost/affine/detail/unique_coroutine.hpp>
 
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/cancellation_state.hpp>
 #include <boost/asio/cancellation_type.hpp>
 
 #include <atomic>
@@ -38,6 +40,59 @@ enum class parallel_mode { cancel_on_failure, cancel_on_success };
 
 class parallel_join;
 
+// The cancellation of one branch of an awaitable operator: the signal the
+// operator emits into, and the cancellation state the branch's operations
+// attach to (terminal cancellation only, as a spawned asio::awaitable has).
+// Recycled within a chain (on its root's spares), so the memory Asio attaches
+// to their slots stays.
+struct branch_cancellation : recycled {
+    asio::cancellation_signal signal_;
+    asio::cancellation_state state_;
+
+    branch_cancellation()
+        : recycled{nullptr, &free}
+        , state_(signal_.slot()) {}
+
+    // A branch cancellation with nothing emitted and no live handler, for a parallel await:
+    // a spare of the chain's, or a new one from `alloc`, the chain's frame allocator (the root
+    // environment's; called where the chain runs).
+    static branch_cancellation* acquire(environment_home& home, any_frame_allocator const& alloc) {
+        if (recycled* r = home.take_spare())
+            return static_cast<branch_cancellation*>(r);
+        void* p = alloc.allocate(sizeof(branch_cancellation));
+        try {
+            return ::new (p) branch_cancellation();
+        } catch (...) {
+            alloc.deallocate(p, sizeof(branch_cancellation));
+            throw;
+        }
+    }
+
+    // Gives `c` back to the chain once nothing can emit into it. `replaced`: the branch
+    // replaced its cancellation state.
+    static void release(branch_cancellation* c, bool replaced, environment_home& home,
+                        any_frame_allocator const& alloc) noexcept {
+        try {
+            if (replaced)
+                c->state_ = asio::cancellation_state(c->signal_.slot());
+            else
+                make_slot_inert(c->state_.slot());
+        } catch (...) {
+            free(c, alloc); // could not be made reusable
+            return;
+        }
+        c->state_.clear();
+        home.put_spare(c);
+    }
+
+private:
+    static void free(recycled* r, any_frame_allocator const& alloc) noexcept {
+        auto* c = static_cast<branch_cancellation*>(r);
+        c->~branch_cancellation();
+        alloc.deallocate(c, sizeof(branch_cancellation));
+    }
+};
+
 // The environment of one branch. If a handler of the branch is destroyed
 // without being invoked, the branch counts as finished, abandoned; when the
 // last branch has finished, an abandoned join abandons its parent in turn.
@@ -45,7 +100,7 @@ class branch_environment final : public environment {
 public:
     branch_environment(environment const& parent, branch_cancellation& c, parallel_join& j,
                        unsigned index) noexcept
-        : environment(parent, c)
+        : environment(parent, c.signal_.slot(), c.state_)
         , join_(&j)
         , index_(index) {}
 
@@ -105,11 +160,11 @@ protected:
         if (abandoned_.load(std::memory_order_acquire)) {
             // Posted, not inline: with operators nested 10^4 deep, giving up each level from
             // inside the one below would recurse as deep.
-            environment_access::abandon_at_home(*parent);
+            environment_home::abandon_at_home(*parent);
             return std::noop_coroutine();
         }
         std::coroutine_handle<> c = continuation_;
-        environment_access::make_current(*parent);
+        environment_home::make_current(*parent);
         return c;
     }
 
@@ -230,12 +285,12 @@ public:
     bool await_ready() const noexcept { return false; }
 
     std::coroutine_handle<> await_suspend(std::coroutine_handle<> h, environment& env) {
-        environment_home& home = environment_access::home(env);
+        environment_home& home = environment_home::of(env);
         parent_ = &env;
         continuation_ = h;
         try {
-            cancellation_[0] = home.acquire_cancellation(env.get_frame_allocator());
-            cancellation_[1] = home.acquire_cancellation(env.get_frame_allocator());
+            cancellation_[0] = branch_cancellation::acquire(home, env.get_frame_allocator());
+            cancellation_[1] = branch_cancellation::acquire(home, env.get_frame_allocator());
             asio::cancellation_slot slot = env.cancellation_slot();
             if (slot.is_connected()) {
                 slot.template emplace<forward_cancellation>(forward_cancellation{this});
@@ -285,12 +340,12 @@ private:
             make_slot_inert(parent_->cancellation_slot());
         }
         if (parent_) {
-            environment_home& home = environment_access::home(*parent_);
+            environment_home& home = environment_home::of(*parent_);
             for (unsigned i = 0; i < 2; ++i)
                 if (cancellation_[i])
-                    home.release_cancellation(std::exchange(cancellation_[i], nullptr),
-                                              env_[i] && env_[i]->state_replaced(),
-                                              parent_->get_frame_allocator());
+                    branch_cancellation::release(std::exchange(cancellation_[i], nullptr),
+                                                 env_[i] && env_[i]->state_replaced(), home,
+                                                 parent_->get_frame_allocator());
         }
     }
 

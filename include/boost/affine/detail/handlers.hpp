@@ -5,22 +5,21 @@
 // file LICENSE_1_0.txt or copy at http://www.boost.org/LICENSE_1_0.txt)
 //
 
-#ifndef BOOST_AFFINE_DETAIL_HOME_EXECUTOR_HPP
-#define BOOST_AFFINE_DETAIL_HOME_EXECUTOR_HPP
+#ifndef BOOST_AFFINE_DETAIL_HANDLERS_HPP
+#define BOOST_AFFINE_DETAIL_HANDLERS_HPP
 
 #include <boost/affine/frame_allocator.hpp>
 #include <boost/affine/detail/frame_allocation.hpp>
+#include <boost/affine/detail/known_executors.hpp>
 
 #include <boost/assert.hpp>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/execution.hpp>
 #include <boost/asio/execution_context.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/strand.hpp>
-#include <boost/asio/thread_pool.hpp>
 
+#include <coroutine>
 #include <cstddef>
 #include <memory>
 #include <new>
@@ -28,35 +27,6 @@
 #include <utility>
 
 namespace boost::affine::detail {
-
-// The executor types whose identity we look for inside an any_io_executor.
-template <class F>
-bool for_known_targets(asio::any_io_executor const& ex, F&& f) {
-    using ioc = asio::io_context::executor_type;
-    using pool = asio::thread_pool::executor_type;
-    if (auto* p = ex.target<ioc>())
-        return f(*p);
-    if (auto* p = ex.target<asio::strand<ioc>>())
-        return f(*p);
-    if (auto* p = ex.target<pool>())
-        return f(*p);
-    if (auto* p = ex.target<asio::strand<pool>>())
-        return f(*p);
-    if (auto* p = ex.target<asio::strand<asio::any_io_executor>>())
-        return f(*p);
-    return false;
-}
-
-template <class Executor>
-bool running_in_this_thread(Executor const& ex) noexcept {
-    if constexpr (requires { ex.running_in_this_thread(); }) {
-        return ex.running_in_this_thread();
-    } else if constexpr (std::is_same_v<Executor, asio::any_io_executor>) {
-        return for_known_targets(ex, [](auto const& e) { return e.running_in_this_thread(); });
-    } else {
-        return false; // unknown: always post, which is correct if slower
-    }
-}
 
 /** The allocator of the handlers that resume a chain or carry work to its home:
     a frame allocator chosen by whoever makes the handler, falling back to the
@@ -174,8 +144,8 @@ class home_executor_copy {
 public:
     template <class Executor>
     static constexpr bool fits_inline =
-        sizeof(Executor) <= inline_size &&
-        alignof(Executor) <= alignof(void*) && std::is_nothrow_copy_constructible_v<Executor>;
+        sizeof(Executor) <= inline_size && alignof(Executor) <= alignof(void*) &&
+        std::is_nothrow_copy_constructible_v<Executor>;
 
     /// True if make(ex) keeps `ex` inline whatever its value (and so allocates nothing).
     template <class Executor>
@@ -380,6 +350,42 @@ public:
 private:
     home_executor_copy home_;
     bool never_;
+};
+
+/** Resumes a coroutine of a chain on its home executor: what the chain's environment posts.
+    Its storage comes from the chain's frame allocator where the chain runs, from the shared pool
+    elsewhere (environment::allocator_here). Destroyed without being invoked (its context went
+    away with it queued), it gives up the chain rather than leak it.
+
+    @tparam Chain `environment` (a parameter so that this header, which environment.hpp
+    includes, need not include it), which befriends it.
+*/
+template <class Chain>
+class resume_handler {
+public:
+    resume_handler(Chain* e, std::coroutine_handle<> h) noexcept
+        : env_(e)
+        , h_(h) {}
+    resume_handler(resume_handler&& o) noexcept
+        : env_(o.env_)
+        , h_(std::exchange(o.h_, {})) {}
+    resume_handler& operator=(resume_handler&&) = delete;
+    ~resume_handler() {
+        if (h_)
+            env_->abandon();
+    }
+
+    using allocator_type = resumption_allocator<void>;
+    allocator_type get_allocator() const noexcept { return allocator_type(env_->allocator_here()); }
+
+    void operator()() {
+        typename Chain::scope s(*env_);
+        std::exchange(h_, {}).resume();
+    }
+
+private:
+    Chain* env_;
+    std::coroutine_handle<> h_;
 };
 
 } // namespace boost::affine::detail
