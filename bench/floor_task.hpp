@@ -415,8 +415,7 @@ public:
             return [&]<std::size_t... J>(std::index_sequence<J...>) {
                 return std::tuple<std::tuple_element_t<first + J, values>...>(
                     std::move(std::get<first + J>(v))...);
-            }
-        (std::make_index_sequence<rest>());
+            }(std::make_index_sequence<rest>());
     }
 
 private:

@@ -31,6 +31,7 @@
 
 #include "bench_common.hpp"
 #include "floor_task.hpp"
+#include "../test/frame_allocator_scope.hpp"
 
 #include <boost/affine.hpp>
 
@@ -250,7 +251,7 @@ std::string affine_session_blocks() {
     reg.timers.reserve(1);
     affine::task<void> t = [&] {
         // Make the session's own frame come from the recorder too.
-        affine::detail::frame_allocator_scope scope(&handle);
+        test::frame_allocator_scope scope(&handle);
         return session<affine_impl>(ex, &reg);
     }();
     affine::co_spawn(affine::with_allocator(ex, rec), std::move(t), asio::detached);

@@ -10,9 +10,9 @@
 // Asio, then stops it with SIGTERM while a connection is still open, and
 // checks that it exits with status 0.
 //
-// Registered in example/CMakeLists.txt, and only there (not in test/Jamfile):
-// it needs the paths of the example programs, which CMake passes as the
-// compile definitions BOOST_AFFINE_EXAMPLE_<NAME>.
+// The programs' paths are its command-line arguments (test/Jamfile names them
+// as the test's input files, which b2 and test/CMakeLists.txt pass); each is
+// found by its file name, example_asio_<name>.
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -60,6 +60,25 @@ using asio::ip::tcp;
 using namespace asio::experimental::awaitable_operators;
 using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
+
+namespace {
+
+// The path, among the command-line arguments, of the program example_asio_<name>.
+std::string example_program(std::string const& name) {
+    std::string const file = "example_asio_" + name;
+    auto& suite = boost::unit_test::framework::master_test_suite();
+    for (int i = 1; i < suite.argc; ++i) {
+        std::string arg = suite.argv[i];
+        std::size_t slash = arg.find_last_of('/');
+        std::string base = slash == std::string::npos ? arg : arg.substr(slash + 1);
+        if (base == file)
+            return arg;
+    }
+    BOOST_FAIL("example_loopback: pass the path of " + file + " as an argument");
+    return {};
+}
+
+} // namespace
 
 namespace {
 
@@ -328,23 +347,23 @@ void check_echo_server(std::string const& program) {
 // The echo servers
 
 BOOST_AUTO_TEST_CASE(echo_server_echoes_concurrent_clients) {
-    check_echo_server(BOOST_AFFINE_EXAMPLE_ECHO_SERVER);
+    check_echo_server(example_program("echo_server"));
 }
 
 BOOST_AUTO_TEST_CASE(echo_server_with_default_echoes_concurrent_clients) {
-    check_echo_server(BOOST_AFFINE_EXAMPLE_ECHO_SERVER_WITH_DEFAULT);
+    check_echo_server(example_program("echo_server_with_default"));
 }
 
 BOOST_AUTO_TEST_CASE(echo_server_with_as_tuple_default_echoes_concurrent_clients) {
-    check_echo_server(BOOST_AFFINE_EXAMPLE_ECHO_SERVER_WITH_AS_TUPLE_DEFAULT);
+    check_echo_server(example_program("echo_server_with_as_tuple_default"));
 }
 
 BOOST_AUTO_TEST_CASE(echo_server_with_deferred_echoes_concurrent_clients) {
-    check_echo_server(BOOST_AFFINE_EXAMPLE_ECHO_SERVER_WITH_DEFERRED);
+    check_echo_server(example_program("echo_server_with_deferred"));
 }
 
 BOOST_AUTO_TEST_CASE(refactored_echo_server_echoes_concurrent_clients) {
-    check_echo_server(BOOST_AFFINE_EXAMPLE_REFACTORED_ECHO_SERVER);
+    check_echo_server(example_program("refactored_echo_server"));
 }
 
 // ---------------------------------------------------------------------------
@@ -399,7 +418,7 @@ awaitable<void> chat(tcp::endpoint server) {
 } // namespace
 
 BOOST_AUTO_TEST_CASE(chat_server_delivers_lines_to_every_participant) {
-    server s = start(BOOST_AFFINE_EXAMPLE_CHAT_SERVER, port_only);
+    server s = start(example_program("chat_server"), port_only);
     asio::io_context idle_context;
     tcp::socket idle(idle_context);
     idle.connect(loopback(s.port));
@@ -458,7 +477,7 @@ awaitable<void> idle_client(tcp::endpoint server) {
 } // namespace
 
 BOOST_AUTO_TEST_CASE(timeout_closes_idle_connections_only) {
-    server s = start(BOOST_AFFINE_EXAMPLE_TIMEOUT, [](unsigned short port) {
+    server s = start(example_program("timeout"), [](unsigned short port) {
         return std::vector<std::string>{std::to_string(port), "1"};
     });
 
@@ -543,7 +562,7 @@ awaitable<void> proxy_client(tcp::endpoint proxy, unsigned id) {
 
 BOOST_AUTO_TEST_CASE(throttling_proxy_forwards_data_intact) {
     echo_target target;
-    server s = start(BOOST_AFFINE_EXAMPLE_THROTTLING_PROXY, [&](unsigned short port) {
+    server s = start(example_program("throttling_proxy"), [&](unsigned short port) {
         return std::vector<std::string>{"127.0.0.1", std::to_string(port), "127.0.0.1",
                                         std::to_string(target.port())};
     });

@@ -12,6 +12,7 @@
 #include <boost/affine/frame_pool.hpp>
 #include <boost/affine/task.hpp>
 
+#include "frame_allocator_scope.hpp"
 #include "test_helpers.hpp"
 
 #include <boost/affine/use_affine.hpp>
@@ -62,10 +63,10 @@ struct stateless_allocator {
     static inline long calls = 0;
     void* allocate(std::size_t n) {
         ++calls;
-        return ::operator new (n, std::align_val_t{16});
+        return ::operator new(n, std::align_val_t{16});
     }
     void deallocate(void* p, std::size_t /*n*/) noexcept {
-        ::operator delete (p, std::align_val_t{16});
+        ::operator delete(p, std::align_val_t{16});
     }
 };
 
@@ -197,12 +198,12 @@ BOOST_AUTO_TEST_CASE(each_frame_returns_to_its_owner_whichever_allocator_is_curr
     void* p = nullptr;
     {
         affine::any_frame_allocator a(first);
-        affine::detail::frame_allocator_scope s(&a);
+        test::frame_allocator_scope s(&a);
         p = affine::detail::allocate_frame(64);
     }
     {
         affine::any_frame_allocator b(second);
-        affine::detail::frame_allocator_scope s(&b);
+        test::frame_allocator_scope s(&b);
         affine::detail::deallocate_frame(p, 64); // goes back to `first`
     }
     BOOST_TEST(first.live == 0);
@@ -261,11 +262,11 @@ namespace {
 struct plain_counting_allocator {
     void* allocate(std::size_t n) {
         ++allocations;
-        return ::operator new (n, std::align_val_t{16});
+        return ::operator new(n, std::align_val_t{16});
     }
     void deallocate(void* p, std::size_t) noexcept {
         ++deallocations;
-        ::operator delete (p, std::align_val_t{16});
+        ::operator delete(p, std::align_val_t{16});
     }
     long allocations = 0, deallocations = 0;
 };

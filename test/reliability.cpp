@@ -959,12 +959,12 @@ public:
     void* allocate(std::size_t n) {
         count();
         ++live;
-        return ::operator new (n, std::align_val_t{16});
+        return ::operator new(n, std::align_val_t{16});
     }
     void deallocate(void* p, std::size_t) noexcept {
         count();
         --live;
-        ::operator delete (p, std::align_val_t{16});
+        ::operator delete(p, std::align_val_t{16});
     }
     long calls = 0, away = 0, live = 0;
 

@@ -83,12 +83,12 @@ public:
     void* allocate(std::size_t n) {
         ++allocations;
         ++live;
-        return ::operator new (n, std::align_val_t{16});
+        return ::operator new(n, std::align_val_t{16});
     }
     void deallocate(void* p, std::size_t /*n*/) noexcept {
         ++deallocations;
         --live;
-        ::operator delete (p, std::align_val_t{16});
+        ::operator delete(p, std::align_val_t{16});
     }
     std::atomic<long> allocations{0};
     std::atomic<long> deallocations{0};

@@ -72,11 +72,11 @@ struct counting_allocator {
     std::atomic<long> live{0};
     void* allocate(std::size_t n) {
         ++live;
-        return ::operator new (n, std::align_val_t{16});
+        return ::operator new(n, std::align_val_t{16});
     }
     void deallocate(void* p, std::size_t) noexcept {
         --live;
-        ::operator delete (p, std::align_val_t{16});
+        ::operator delete(p, std::align_val_t{16});
     }
 };
 

@@ -49,14 +49,13 @@ struct is_asio_awaitable<asio::awaitable<T, Executor>> : std::true_type {};
 template <class T>
 struct returns_asio_awaitable : std::false_type {};
 template <class F>
-requires std::invocable<F&>
+    requires std::invocable<F&>
 struct returns_asio_awaitable<F>
-    : is_asio_awaitable<std::remove_cvref_t<std::invoke_result_t<F&>>> {
-};
+    : is_asio_awaitable<std::remove_cvref_t<std::invoke_result_t<F&>>> {};
 
 template <class T>
 concept asio_awaitable = is_asio_awaitable<std::remove_cvref_t<T>>::value ||
-    returns_asio_awaitable<std::remove_cvref_t<T>>::value;
+                         returns_asio_awaitable<std::remove_cvref_t<T>>::value;
 
 template <class T>
 struct completion_signature {
@@ -177,10 +176,10 @@ struct handler_work {
 };
 
 template <class Handler, class Executor>
-requires requires {
-    typename asio::associated_executor<Handler,
-                                       Executor>::asio_associated_executor_is_unspecialised;
-}
+    requires requires {
+        typename asio::associated_executor<Handler,
+                                           Executor>::asio_associated_executor_is_unspecialised;
+    }
 struct handler_work<Handler, Executor> {
     struct type {};
     static type make(Handler const&, Executor const&) noexcept { return {}; }
@@ -220,15 +219,10 @@ public:
         }
         std::suspend_always initial_suspend() noexcept { return {}; }
 
-        auto final_suspend() noexcept {
-            struct awaiter {
-                bool await_ready() const noexcept { return false; }
-                void await_suspend(std::coroutine_handle<promise_type> h) noexcept {
-                    h.promise().complete(h);
-                }
-                void await_resume() const noexcept {}
-            };
-            return awaiter{};
+        final_transfer<promise_type> final_suspend() noexcept { return {}; }
+        std::coroutine_handle<> on_final_suspend(std::coroutine_handle<promise_type> h) noexcept {
+            complete(h); // may destroy the frame
+            return std::noop_coroutine();
         }
 
         basic_environment<Executor>& env() noexcept { return env_; }
@@ -376,10 +370,8 @@ struct initiate_co_spawn {
 */
 template <class Executor, any_task Task,
           class CompletionToken = asio::default_completion_token_t<Executor>>
-requires(asio::is_executor<Executor>::value ||
-         asio::execution::is_executor<Executor>::value) auto co_spawn(Executor const& ex, Task t,
-                                                                      CompletionToken&& token =
-                                                                          CompletionToken()) {
+    requires(asio::is_executor<Executor>::value || asio::execution::is_executor<Executor>::value)
+auto co_spawn(Executor const& ex, Task t, CompletionToken&& token = CompletionToken()) {
     using T = typename Task::value_type;
     return asio::async_initiate<CompletionToken, detail::completion_signature_t<T>>(
         detail::initiate_co_spawn<Executor, T>{ex}, token, std::move(t));
@@ -392,10 +384,8 @@ requires(asio::is_executor<Executor>::value ||
 */
 template <class Executor, task_function F,
           class CompletionToken = asio::default_completion_token_t<Executor>>
-requires(asio::is_executor<Executor>::value ||
-         asio::execution::is_executor<Executor>::value) auto co_spawn(Executor const& ex, F&& f,
-                                                                      CompletionToken&& token =
-                                                                          CompletionToken()) {
+    requires(asio::is_executor<Executor>::value || asio::execution::is_executor<Executor>::value)
+auto co_spawn(Executor const& ex, F&& f, CompletionToken&& token = CompletionToken()) {
     using Task = std::remove_cvref_t<std::invoke_result_t<F&>>;
     using T = typename Task::value_type;
     return asio::async_initiate<CompletionToken, detail::completion_signature_t<T>>(
@@ -409,10 +399,9 @@ requires(asio::is_executor<Executor>::value ||
     program that migrates piece by piece.
 */
 template <class Executor, class T, class... CompletionToken>
-requires(!any_task<T> && !task_function<T> && !detail::asio_awaitable<T> &&
-         (asio::is_executor<Executor>::value ||
-          asio::execution::is_executor<Executor>::value)) void co_spawn(Executor const&, T&&,
-                                                                        CompletionToken&&...) {
+    requires(!any_task<T> && !task_function<T> && !detail::asio_awaitable<T> &&
+             (asio::is_executor<Executor>::value || asio::execution::is_executor<Executor>::value))
+void co_spawn(Executor const&, T&&, CompletionToken&&...) {
     static_assert(detail::always_false_v<T>,
                   "boost::affine::co_spawn: the second argument must be a boost::affine::task<T> "
                   "or strict_task<T>, or a function object returning one; an asio::awaitable is "
@@ -421,11 +410,9 @@ requires(!any_task<T> && !task_function<T> && !detail::asio_awaitable<T> &&
 
 /// As above, for an execution context: the same error, through the executor form.
 template <class ExecutionContext, class T, class... CompletionToken>
-requires(
-    !any_task<T> && !task_function<T> && !detail::asio_awaitable<T> &&
-    std::is_convertible_v<ExecutionContext&,
-                          asio::execution_context&>) void co_spawn(ExecutionContext& ctx, T&& t,
-                                                                   CompletionToken&&... token) {
+    requires(!any_task<T> && !task_function<T> && !detail::asio_awaitable<T> &&
+             std::is_convertible_v<ExecutionContext&, asio::execution_context&>)
+void co_spawn(ExecutionContext& ctx, T&& t, CompletionToken&&... token) {
     (co_spawn)(ctx.get_executor(), std::forward<T>(t), std::forward<CompletionToken>(token)...);
 }
 
@@ -433,7 +420,7 @@ requires(
 template <class ExecutionContext, any_task Task,
           class CompletionToken =
               asio::default_completion_token_t<typename ExecutionContext::executor_type>>
-requires std::is_convertible_v<ExecutionContext&, asio::execution_context&>
+    requires std::is_convertible_v<ExecutionContext&, asio::execution_context&>
 auto co_spawn(ExecutionContext& ctx, Task t, CompletionToken&& token = CompletionToken()) {
     return (co_spawn)(ctx.get_executor(), std::move(t), std::forward<CompletionToken>(token));
 }
@@ -442,7 +429,7 @@ auto co_spawn(ExecutionContext& ctx, Task t, CompletionToken&& token = Completio
 template <class ExecutionContext, task_function F,
           class CompletionToken =
               asio::default_completion_token_t<typename ExecutionContext::executor_type>>
-requires std::is_convertible_v<ExecutionContext&, asio::execution_context&>
+    requires std::is_convertible_v<ExecutionContext&, asio::execution_context&>
 auto co_spawn(ExecutionContext& ctx, F&& f, CompletionToken&& token = CompletionToken()) {
     return (co_spawn)(ctx.get_executor(), std::forward<F>(f), std::forward<CompletionToken>(token));
 }

@@ -25,10 +25,10 @@ namespace boost::affine {
     @tparam D The dispatcher type.
     @tparam P The promise type of the handles it accepts.
 */
+// tag::dispatcher[]
 template <class D, class P = void>
-concept dispatcher = requires(D& d, std::coroutine_handle<P> h) {
-    d(h);
-};
+concept dispatcher = requires(D& d, std::coroutine_handle<P> h) { d(h); };
+// end::dispatcher[]
 
 /** An awaitable that accepts the awaiting coroutine's dispatcher.
 
@@ -37,10 +37,11 @@ concept dispatcher = requires(D& d, std::coroutine_handle<P> h) {
     continues on its home executor without a trampoline and without an
     allocation.
 */
+// tag::affine_awaitable[]
 template <class A, class D, class P = void>
-concept affine_awaitable = dispatcher<D, P> && requires(A a, std::coroutine_handle<P> h, D& d) {
-    a.await_suspend(h, d);
-};
+concept affine_awaitable =
+    dispatcher<D, P> && requires(A a, std::coroutine_handle<P> h, D& d) { a.await_suspend(h, d); };
+// end::affine_awaitable[]
 
 /** An allocator of coroutine frames.
 
@@ -56,11 +57,13 @@ concept affine_awaitable = dispatcher<D, P> && requires(A a, std::coroutine_hand
     `is_thread_safe_frame_allocator` for what the library does with an
     allocator that is thread-safe.
 */
+// tag::frame_allocator[]
 template <class A>
 concept frame_allocator = requires(A& a, void* p, std::size_t n) {
     { a.allocate(n) } -> std::same_as<void*>;
     a.deallocate(p, n);
 };
+// end::frame_allocator[]
 
 namespace detail {
 // `A::thread_safe` is a constant that says so (false where it is missing).
@@ -88,10 +91,12 @@ struct is_thread_safe_frame_allocator : std::bool_constant<detail::declares_thre
     A coroutine whose first or second parameter models this concept takes
     its frame from that allocator.
 */
+// tag::has_frame_allocator[]
 template <class T>
 concept has_frame_allocator = requires(T& t) {
     requires frame_allocator<std::remove_cvref_t<decltype(t.get_frame_allocator())>>;
 };
+// end::has_frame_allocator[]
 
 } // namespace boost::affine
 

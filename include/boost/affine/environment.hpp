@@ -36,6 +36,9 @@ class basic_task;
 namespace detail {
 
 class environment_home;
+template <class Executor>
+class basic_environment;
+class branch_environment;
 
 // A task object, while the task it owns runs in a chain (from its start until the awaiting
 // coroutine resumes): what the chain needs to destroy its task frames innermost first, one at a
@@ -284,7 +287,22 @@ public:
         detail::chain_scope s_;
     };
 
+    /** The allocator for what is allocated for this chain on the calling thread outside its
+        frames (a resumption to post, a handler's state): the chain's frame allocator while
+        this chain runs on the calling thread, or wherever that allocator is thread-safe
+        (`is_thread_safe_frame_allocator`); `frame_pool::shared()` otherwise. So a chain's own
+        allocator is called only where the chain runs, and need not be thread-safe.
+    */
+    any_frame_allocator allocator_here() const noexcept {
+        if (detail::current_environment() == this)
+            return allocator_;
+        return detail::thread_safe_or_shared_pool(allocator_);
+    }
+
 protected:
+    ~environment() = default;
+
+private:
     // The environment of a chain's root, attached to the slot of co_spawn's
     // completion handler.
     environment(detail::environment_home& home, any_frame_allocator alloc,
@@ -303,8 +321,6 @@ protected:
         , parent_slot_(slot)
         , cancellation_state_(state) {}
 
-    ~environment() = default;
-
     // The root coroutine, which owns this environment.
     void set_root(std::coroutine_handle<> root) noexcept { root_ = root; }
 
@@ -319,21 +335,10 @@ protected:
 
     bool state_replaced() const noexcept { return state_replaced_; }
 
-public:
-    /** The allocator for what is allocated for this chain on the calling thread outside its
-        frames (a resumption to post, a handler's state): the chain's frame allocator while
-        this chain runs on the calling thread, or wherever that allocator is thread-safe
-        (`is_thread_safe_frame_allocator`); `frame_pool::shared()` otherwise. So a chain's own
-        allocator is called only where the chain runs, and need not be thread-safe.
-    */
-    any_frame_allocator allocator_here() const noexcept {
-        if (detail::current_environment() == this)
-            return allocator_;
-        return detail::thread_safe_or_shared_pool(allocator_);
-    }
-
-private:
     friend class detail::environment_home;
+    template <class>
+    friend class detail::basic_environment;  // a root's environment
+    friend class detail::branch_environment; // an operator's branch's
     template <class>
     friend class detail::resume_handler;
     template <class, class>

@@ -38,9 +38,8 @@ struct frame_allocator_vtable {
 // An allocator small enough to live inside the handle itself: the handle is then
 // self-contained and may outlive the object it was made from.
 template <class A>
-inline constexpr bool
-    is_inline_frame_allocator_v = sizeof(A) <= sizeof(void*) &&
-                                  alignof(A) <= alignof(void*) && std::is_trivially_copyable_v<A>;
+inline constexpr bool is_inline_frame_allocator_v =
+    sizeof(A) <= sizeof(void*) && alignof(A) <= alignof(void*) && std::is_trivially_copyable_v<A>;
 
 template <class A>
 struct frame_allocator_by_reference {
@@ -111,8 +110,8 @@ public:
         through this handle. A stateless (empty) allocator is copied instead.
     */
     template <frame_allocator A>
-    requires(!std::is_same_v<std::remove_cv_t<A>, any_frame_allocator>) any_frame_allocator(A& a)
-    noexcept // NOLINT: implicit by design
+        requires(!std::is_same_v<std::remove_cv_t<A>, any_frame_allocator>)
+    any_frame_allocator(A& a) noexcept // NOLINT: implicit by design
     {
         if constexpr (std::is_empty_v<A> && detail::is_inline_frame_allocator_v<A>) {
             vt_ = &detail::frame_allocator_by_value<A>::vtable;
@@ -127,9 +126,9 @@ public:
         their frames.
     */
     template <frame_allocator A>
-    requires(!std::is_lvalue_reference_v<A> &&
-             !std::is_same_v<std::remove_cv_t<A>, any_frame_allocator>) any_frame_allocator(A&& a)
-    noexcept // NOLINT: implicit by design
+        requires(!std::is_lvalue_reference_v<A> &&
+                 !std::is_same_v<std::remove_cv_t<A>, any_frame_allocator>)
+    any_frame_allocator(A&& a) noexcept // NOLINT: implicit by design
     {
         static_assert(detail::is_inline_frame_allocator_v<A>,
                       "boost::affine: a frame allocator passed by value must be trivially "
@@ -233,9 +232,9 @@ private:
 */
 template <class A>
 concept frame_allocator_like = frame_allocator<std::remove_cvref_t<A>> ||
-    std::is_convertible_v<A, container::pmr::memory_resource*> ||
-    (std::is_pointer_v<std::remove_cvref_t<A>>&&
-         frame_allocator<std::remove_pointer_t<std::remove_cvref_t<A>>>);
+                               std::is_convertible_v<A, container::pmr::memory_resource*> ||
+                               (std::is_pointer_v<std::remove_cvref_t<A>> &&
+                                frame_allocator<std::remove_pointer_t<std::remove_cvref_t<A>>>);
 
 namespace detail {
 

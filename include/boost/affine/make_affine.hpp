@@ -56,17 +56,9 @@ public:
             return trampoline(std::coroutine_handle<promise_type>::from_promise(*this));
         }
         std::suspend_always initial_suspend() noexcept { return {}; }
-        auto final_suspend() noexcept {
-            struct awaiter {
-                bool await_ready() const noexcept { return false; }
-                std::coroutine_handle<>
-                await_suspend(std::coroutine_handle<promise_type> h) noexcept {
-                    promise_type& p = h.promise();
-                    return detail::dispatch_to(*p.dispatcher_, p.continuation_);
-                }
-                void await_resume() const noexcept {}
-            };
-            return awaiter{};
+        final_transfer<promise_type> final_suspend() noexcept { return {}; }
+        std::coroutine_handle<> on_final_suspend(std::coroutine_handle<promise_type>) noexcept {
+            return detail::dispatch_to(*dispatcher_, continuation_);
         }
     };
 
@@ -124,7 +116,7 @@ concept awaitable_expression = requires(A&& a) {
     @throws std::bad_alloc if the trampoline frame cannot be allocated.
 */
 template <class Awaitable, class Dispatcher>
-requires awaitable_expression<Awaitable&&> && dispatcher<Dispatcher>
+    requires awaitable_expression<Awaitable&&> && dispatcher<Dispatcher>
 [[nodiscard]] auto make_affine(Awaitable&& a, Dispatcher& d) {
     using R = detail::await_result_t<Awaitable&&>;
     return detail::make_trampoline<R, Dispatcher>(std::forward<Awaitable>(a), &d);

@@ -97,7 +97,7 @@ struct [[nodiscard]] affine_awaiter<Awaitable, void> {
     }
 
     template <class Promise>
-    requires requires(Promise& p) { *p.dispatcher(); }
+        requires requires(Promise& p) { *p.dispatcher(); }
     constexpr auto await_suspend(std::coroutine_handle<Promise> h) noexcept(
         noexcept(awaitable_.await_suspend(std::coroutine_handle<>(h), *h.promise().dispatcher()))) {
         auto* d = h.promise().dispatcher();
@@ -190,9 +190,8 @@ public:
     }
 
     template <class D>
-    requires std::convertible_to<D&, Dispatcher&> std::coroutine_handle<>
-    await_suspend(std::coroutine_handle<> caller, D& d)
-    noexcept {
+        requires std::convertible_to<D&, Dispatcher&>
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller, D& d) noexcept {
         auto h = derived().handle();
         h.promise().set_continuation(caller);
         h.promise().set_dispatcher(d);

@@ -199,8 +199,10 @@ private:
 /** The task a coroutine returns instead of `asio::awaitable<T>`: the tiered policy (see
     `basic_task`).
 */
+// tag::task[]
 template <class T = void>
 using task = basic_task<T, tiered_awaits>;
+// end::task[]
 
 /** A task that accepts only affine awaitables.
 
@@ -208,10 +210,13 @@ using task = basic_task<T, tiered_awaits>;
     need a `make_affine` trampoline and its allocation) does not compile: if a
     `strict_task` compiles, none of its `co_await`s allocates.
 */
+// tag::strict_task[]
 template <class T = void>
 using strict_task = basic_task<T, strict_awaits>;
+// end::strict_task[]
 
 /// True for `task<T>` and `strict_task<T>`.
+// tag::task_traits[]
 template <class T>
 struct is_task : std::false_type {};
 template <class T, class Awaits>
@@ -225,6 +230,7 @@ concept any_task = is_task<std::remove_cvref_t<T>>::value;
 /// `co_spawn` calls to make a chain's first task inside the chain).
 template <class F>
 concept task_function = std::invocable<F&> && any_task<std::invoke_result_t<F&>>;
+// end::task_traits[]
 
 } // namespace boost::affine
 

@@ -103,8 +103,8 @@ BOOST_FORCEINLINE void deallocate_frame(void* frame, std::size_t n) noexcept {
 // chain's allocator fails (see allocate_resumption).
 struct global_heap_allocator {
     static constexpr bool thread_safe = true;
-    void* allocate(std::size_t n) { return ::operator new (n, std::align_val_t{16}); }
-    void deallocate(void* p, std::size_t) noexcept { ::operator delete (p, std::align_val_t{16}); }
+    void* allocate(std::size_t n) { return ::operator new(n, std::align_val_t{16}); }
+    void deallocate(void* p, std::size_t) noexcept { ::operator delete(p, std::align_val_t{16}); }
 };
 inline global_heap_allocator global_heap;
 
@@ -156,7 +156,7 @@ struct frame_allocating_promise {
     BOOST_FORCEINLINE static void* operator new(std::size_t n) { return allocate_frame(n); }
 
     template <class Alloc, class... Args>
-    requires frame_allocator_like<Alloc&>
+        requires frame_allocator_like<Alloc&>
     static void* operator new(std::size_t n, std::allocator_arg_t, Alloc& a, Args&...) {
         return allocate_frame(n, explicit_frame_allocator(a));
     }
@@ -167,8 +167,8 @@ struct frame_allocating_promise {
     }
 
     template <class Arg0, has_frame_allocator Arg1, class... Args>
-    requires(!has_frame_allocator<Arg0> && !std::is_same_v<Arg0, std::allocator_arg_t>) static void*
-    operator new(std::size_t n, Arg0&, Arg1& a1, Args&...) {
+        requires(!has_frame_allocator<Arg0> && !std::is_same_v<Arg0, std::allocator_arg_t>)
+    static void* operator new(std::size_t n, Arg0&, Arg1& a1, Args&...) {
         return allocate_frame(n, explicit_frame_allocator(a1.get_frame_allocator()));
     }
 

@@ -335,7 +335,7 @@ private:
         if constexpr (__STDCPP_DEFAULT_NEW_ALIGNMENT__ >= 16)
             return ::operator new(n);
         else
-            return ::operator new (n, std::align_val_t{16});
+            return ::operator new(n, std::align_val_t{16});
     }
 
     // Unsized: clang does not enable sized deallocation by default.
@@ -343,7 +343,7 @@ private:
         if constexpr (__STDCPP_DEFAULT_NEW_ALIGNMENT__ >= 16)
             ::operator delete(p);
         else
-            ::operator delete (p, std::align_val_t{16});
+            ::operator delete(p, std::align_val_t{16});
     }
 
     /// The calling thread's record for this pool, or null when the thread's cache is gone
@@ -467,7 +467,7 @@ private:
         }
         std::size_t const bytes = frame_pool_slab_align + slab_bytes_;
         char* const s =
-            static_cast<char*>(::operator new (bytes, std::align_val_t{frame_pool_slab_align}));
+            static_cast<char*>(::operator new(bytes, std::align_val_t{frame_pool_slab_align}));
         *::new (static_cast<void*>(s)) char* = slabs_;
         slabs_ = s;
         upstream_allocations_.fetch_add(1, std::memory_order_relaxed);
@@ -480,7 +480,7 @@ private:
         std::size_t const bytes = frame_pool_slab_align + slab_bytes_;
         while (char* const s = slabs_) {
             slabs_ = *reinterpret_cast<char**>(s);
-            ::operator delete (s, std::align_val_t{frame_pool_slab_align});
+            ::operator delete(s, std::align_val_t{frame_pool_slab_align});
             upstream_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
         }
         for (auto& d : depot_)

@@ -29,39 +29,30 @@
 namespace boost::affine::detail {
 
 /** The allocator of the handlers that resume a chain or carry work to its home:
-    a frame allocator chosen by whoever makes the handler, falling back to the
-    global heap if it fails (a resumption must not be lost; see
+    a `frame_std_allocator` over the frame allocator chosen by whoever makes the handler,
+    falling back to the global heap if it fails (a resumption must not be lost; see
     allocate_resumption). Blocks are laid out as frames, so they go back to
     their owner whichever thread frees them.
 */
 template <class T = void>
-class resumption_allocator {
+class resumption_allocator : public frame_std_allocator<T> {
 public:
-    using value_type = T;
+    template <class U>
+    struct rebind {
+        using other = resumption_allocator<U>;
+    };
 
-    explicit resumption_allocator(any_frame_allocator a) noexcept
-        : a_(a) {}
+    using frame_std_allocator<T>::frame_std_allocator;
 
     template <class U>
     resumption_allocator(resumption_allocator<U> const& o) noexcept // NOLINT
-        : a_(o.frame_allocator()) {}
+        : frame_std_allocator<T>(o.frame_allocator()) {}
 
     [[nodiscard]] T* allocate(std::size_t n) {
         static_assert(alignof(T) <= 16, "boost::affine: over-aligned type");
-        return static_cast<T*>(allocate_resumption(n * sizeof(T), a_));
+        return static_cast<T*>(allocate_resumption(n * sizeof(T), this->frame_allocator()));
     }
     void deallocate(T* p, std::size_t n) noexcept { deallocate_frame(p, n * sizeof(T)); }
-
-    any_frame_allocator frame_allocator() const noexcept { return a_; }
-
-    template <class U>
-    friend bool operator==(resumption_allocator const& a,
-                           resumption_allocator<U> const& b) noexcept {
-        return a.a_ == b.frame_allocator();
-    }
-
-private:
-    any_frame_allocator a_;
 };
 
 // A function posted to a home executor: what Asio gives the handlers'

@@ -104,7 +104,7 @@ public:
         , join_(&j)
         , index_(index) {}
 
-    using environment::state_replaced;
+    bool state_replaced() const noexcept { return environment::state_replaced(); }
 
 private:
     void do_abandon() noexcept override;
@@ -204,17 +204,9 @@ public:
         }
         std::suspend_always initial_suspend() noexcept { return {}; }
 
-        auto final_suspend() noexcept {
-            struct awaiter {
-                bool await_ready() const noexcept { return false; }
-                std::coroutine_handle<>
-                await_suspend(std::coroutine_handle<promise_type> h) noexcept {
-                    promise_type& p = h.promise();
-                    return p.join_->complete(p.index_, p.result_.has_exception());
-                }
-                void await_resume() const noexcept {}
-            };
-            return awaiter{};
+        final_transfer<promise_type> final_suspend() noexcept { return {}; }
+        std::coroutine_handle<> on_final_suspend(std::coroutine_handle<promise_type>) noexcept {
+            return join_->complete(index_, this->result_.has_exception());
         }
 
         // Where affine awaitables resume this coroutine (affine_awaiter<A>).

@@ -69,9 +69,7 @@ public:
     }
 
 #if BOOST_AFFINE_DETAIL_MAY_ELIDE_FRAMES
-    unsigned char& flags() noexcept {
-        return flags_;
-    }
+    unsigned char& flags() noexcept { return flags_; }
 #endif
 
 private:
@@ -105,9 +103,7 @@ public:
             std::rethrow_exception(ex_);
     }
 #if BOOST_AFFINE_DETAIL_MAY_ELIDE_FRAMES
-    unsigned char& flags() noexcept {
-        return flags_;
-    }
+    unsigned char& flags() noexcept { return flags_; }
 #endif
 
 private:
@@ -123,8 +119,10 @@ struct promise_result {
     result_storage<T> result_;
 
     template <class U = T>
-    requires std::is_convertible_v<U&&, T>
-    void return_value(U&& u) { result_.set_value(std::forward<U>(u)); }
+        requires std::is_convertible_v<U&&, T>
+    void return_value(U&& u) {
+        result_.set_value(std::forward<U>(u));
+    }
     void unhandled_exception() noexcept { result_.set_exception(std::current_exception()); }
 };
 

@@ -112,21 +112,6 @@ inline void leave_chains() noexcept {
     make_chain_current(nullptr, nullptr);
 }
 
-// Makes `a` the current frame allocator of this thread for a scope, outside
-// any chain (what a test or a program uses to make frames from an allocator
-// of its own without spawning a chain).
-class frame_allocator_scope {
-public:
-    explicit frame_allocator_scope(any_frame_allocator const* a) noexcept
-        : prev_(std::exchange(this_thread_state().allocator, a)) {}
-    ~frame_allocator_scope() { this_thread_state().allocator = prev_; }
-    frame_allocator_scope(frame_allocator_scope const&) = delete;
-    frame_allocator_scope& operator=(frame_allocator_scope const&) = delete;
-
-private:
-    any_frame_allocator const* prev_;
-};
-
 // Marks this thread as running the initiation of the operation `op`, for a
 // scope; nested initiations restore the outer one's mark. Holds the state of
 // the thread it was made on (the operation may be resumed on another thread

@@ -51,6 +51,17 @@ private:
     std::coroutine_handle<Promise> h_;
 };
 
+// The final suspension of the library's own coroutines (a trampoline, an operator's branch, the
+// spawn root): transfers to what the promise's `on_final_suspend(h)` returns.
+template <class Promise>
+struct final_transfer {
+    bool await_ready() const noexcept { return false; }
+    std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> h) noexcept {
+        return h.promise().on_final_suspend(h);
+    }
+    void await_resume() const noexcept {}
+};
+
 } // namespace boost::affine::detail
 
 #endif
