@@ -33,9 +33,9 @@ using boost::affine::use_affine;
 using pool_strand = asio::strand<asio::thread_pool::executor_type>;
 // The timer's executor type is the strand's own type, not any_io_executor:
 // see "Known limits" for why this matters to allocation.
-using timer_type = asio::basic_waitable_timer<std::chrono::steady_clock,
-                                              asio::wait_traits<std::chrono::steady_clock>,
-                                              pool_strand>;
+using timer_type =
+    asio::basic_waitable_timer<std::chrono::steady_clock,
+                               asio::wait_traits<std::chrono::steady_clock>, pool_strand>;
 
 // running_in_this_thread() reads a thread-local. Clang 16 may reuse, after a
 // co_await, a thread-local's address computed before it, on another thread:
@@ -95,7 +95,6 @@ int main() {
     bool home = co_spawn(ioc, back_home(ioc), asio::use_future).get();
     work.reset();
     runner.join();
-    std::printf("back on the home executor after a foreign completion: %s\n",
-                home ? "yes" : "no");
+    std::printf("back on the home executor after a foreign completion: %s\n", home ? "yes" : "no");
     return on_strand == 100 && home ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -71,8 +71,9 @@ void force_on_chain() {
     asio::io_context ioc;
     // The callable form: session() is called inside the chain, so its frame,
     // the root's, leaf()'s and Asio's operation storage all come from alloc.
-    co_spawn(affine::with_allocator(ioc.get_executor(), alloc), [] { return session(); },
-             asio::detached);
+    co_spawn(
+        affine::with_allocator(ioc.get_executor(), alloc), [] { return session(); },
+        asio::detached);
     ioc.run();
     // end::with_allocator[]
     // At least the root frame, the posted start and the timer's operation;
@@ -85,8 +86,8 @@ void own_pool() {
     // tag::own_pool[]
     affine::frame_pool pool; // declared before the io_context: destroyed after it
     asio::io_context ioc;
-    co_spawn(affine::with_allocator(ioc.get_executor(), pool), [] { return session(); },
-             asio::detached);
+    co_spawn(
+        affine::with_allocator(ioc.get_executor(), pool), [] { return session(); }, asio::detached);
     ioc.run();
     affine::frame_pool_stats s = pool.statistics();
     std::printf("pool: %zu allocations, %zu outstanding, %zu upstream\n", s.allocations,
@@ -126,9 +127,7 @@ private:
     void do_deallocate(void* p, std::size_t, std::size_t align) override {
         ::operator delete(p, std::align_val_t(align));
     }
-    bool do_is_equal(pmr::memory_resource const& o) const noexcept override {
-        return this == &o;
-    }
+    bool do_is_equal(pmr::memory_resource const& o) const noexcept override { return this == &o; }
 };
 
 task<int> with_resource(std::allocator_arg_t, pmr::memory_resource*, int x) {
@@ -152,8 +151,7 @@ void explicit_forms() {
     // Two frames, minus those the compiler elided (clang 16 elides both here).
     std::printf("explicit allocator: %ld frames, memory resource: %ld\n", alloc.allocations.load(),
                 resource.allocations);
-    check(alloc.allocations <= 2 && alloc.live == 0,
-          "allocator_arg_t and get_frame_allocator()");
+    check(alloc.allocations <= 2 && alloc.live == 0, "allocator_arg_t and get_frame_allocator()");
     // One frame, unless elided (clang elides it).
     check(resource.allocations <= 1, "pmr::memory_resource*");
 }
@@ -166,7 +164,8 @@ void context_default() {
 
     // Every chain later spawned on ioc's executors uses alloc, unless the
     // executor carries its own allocator (with_allocator).
-    co_spawn(ioc, [] { return session(); }, asio::detached);
+    co_spawn(
+        ioc, [] { return session(); }, asio::detached);
     ioc.run();
 
     // The precedence, for an executor: the allocator it carries, its context's
@@ -174,8 +173,7 @@ void context_default() {
     // frame_pool::shared().
     affine::any_frame_allocator chosen = affine::frame_allocator_for(ioc.get_executor());
     // end::context_default[]
-    check(chosen == affine::any_frame_allocator(alloc) && alloc.allocations >= 3 &&
-              alloc.live == 0,
+    check(chosen == affine::any_frame_allocator(alloc) && alloc.allocations >= 3 && alloc.live == 0,
           "set_default_frame_allocator");
 }
 

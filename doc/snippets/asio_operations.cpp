@@ -108,8 +108,7 @@ task<void> sleeper() {
 void cancel_chain() {
     asio::io_context ioc;
     asio::cancellation_signal signal;
-    co_spawn(ioc, sleeper(),
-             asio::bind_cancellation_slot(signal.slot(), [](std::exception_ptr e) {
+    co_spawn(ioc, sleeper(), asio::bind_cancellation_slot(signal.slot(), [](std::exception_ptr e) {
                  check(e != nullptr, "terminal cancellation of a chain");
              }));
     asio::post(ioc, [&] { signal.emit(asio::cancellation_type::terminal); });

@@ -70,8 +70,9 @@ int main() {
     affine::frame_pool pool;
     {
         asio::io_context ioc;
-        co_spawn(affine::with_allocator(ioc.get_executor(), pool), [&] { return parent(pool); },
-                 asio::detached);
+        co_spawn(
+            affine::with_allocator(ioc.get_executor(), pool), [&] { return parent(pool); },
+            asio::detached);
         co_spawn(ioc, steady_state(), asio::detached);
         ioc.run();
     }

@@ -24,8 +24,8 @@
 
 // tag::first[]
 namespace asio = boost::asio;
-using boost::affine::co_spawn; // was: asio::co_spawn
-using boost::affine::task;     // was: asio::awaitable
+using boost::affine::co_spawn;   // was: asio::co_spawn
+using boost::affine::task;       // was: asio::awaitable
 using boost::affine::use_affine; // was: asio::use_awaitable
 
 task<int> delayed_answer() {
@@ -70,7 +70,8 @@ void tokens() {
     });
 
     // The callable form: the task is made inside the chain, on its home executor.
-    co_spawn(ioc, [] { return print_answer(); }, asio::detached);
+    co_spawn(
+        ioc, [] { return print_answer(); }, asio::detached);
     ioc.run();
     // end::tokens[]
 }

@@ -188,16 +188,19 @@ int main() {
     affine::co_spawn(ex, empty_task(), asio::detached);
     std::printf("  %-50s %4zu\n", "co_spawn's root (io_context, detached)",
                 rec.sizes.at(0) - header);
-    affine::co_spawn(ex, [&] { return frame_sizes(a, b); }, asio::detached);
+    affine::co_spawn(
+        ex, [&] { return frame_sizes(a, b); }, asio::detached);
     ioc.run();
     ioc.restart();
 
     std::printf("elision\n");
     rec.sizes.clear();
-    affine::co_spawn(ex, [] { return callable_root_child(); }, asio::detached);
+    affine::co_spawn(
+        ex, [] { return callable_root_child(); }, asio::detached);
     ioc.run();
     ioc.restart();
-    affine::co_spawn(ex, [] { return elision(); }, asio::detached);
+    affine::co_spawn(
+        ex, [] { return elision(); }, asio::detached);
     ioc.run();
     return EXIT_SUCCESS;
 }

@@ -64,10 +64,10 @@ strict_task<int> leaf() {
 }
 
 strict_task<int> strict(asio::io_context& ioc) {
-    int a = co_await leaf();                     // a task
-    a += co_await compute_elsewhere{20};         // an affine awaitable
+    int a = co_await leaf();                      // a task
+    a += co_await compute_elsewhere{20};          // an affine awaitable
     auto ex = co_await asio::this_coro::executor; // this_coro tags
-    co_await asio::post(ex, use_affine);         // Asio operations with use_affine
+    co_await asio::post(ex, use_affine);          // Asio operations with use_affine
     bool home = ioc.get_executor().running_in_this_thread();
     co_return home ? a : -1;
 }
