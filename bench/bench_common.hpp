@@ -242,6 +242,33 @@ struct row {
     }
 };
 
+/// How the documentation shows a program's results: one table of
+/// doc/bench_tables.adoc (tools/bench-tables.py renders it from the JSON, and
+/// knows nothing else of the program). See that script for `merge`.
+struct table {
+    std::string id{};                                           // the region's tag
+    std::string title{};                                        // may say {compiler}
+    std::vector<std::string> stub{};                            // the headers of the label columns
+    std::vector<std::pair<std::string, std::string>> columns{}; // implementation, header
+    std::vector<std::pair<std::string, std::string>> ratios{};  // a / b columns
+    std::string format = "time";                                // time, bytes or allocs
+    std::string merge = "own";                                  // own, stack or side
+    bool allocs = false; // a column of allocations per operation
+    int position = 0;    // among files that declare the same table (side)
+};
+
+/// One row of a table: its label cells, and the case whose figures fill it.
+struct shown_row {
+    std::vector<std::string> stub{}; // may say {compiler}
+    std::string group{};
+    std::string param{};
+    std::string home{};
+    std::string value = "median"; // the figure: median, or a key of the result
+    std::string format{};         // the table's, unless set
+    bool ratios = true;
+    bool allocs = true;
+};
+
 struct target {
     std::string name;
     double value;
@@ -322,6 +349,26 @@ public:
     }
 
     void note(std::string s) { notes_.push_back(std::move(s)); }
+
+    /// Declares a table of the documentation; its columns are the report's
+    /// implementations (with their names as headers) unless given.
+    void add_table(table t) {
+        if (t.columns.empty())
+            for (auto& i : impls_)
+                t.columns.emplace_back(i, i);
+        tables_.push_back({std::move(t), {}});
+    }
+
+    /// Shows a case as a row of the table `id` (declared before).
+    void show(std::string const& id, shown_row r) {
+        for (auto& [t, rows] : tables_)
+            if (t.id == id) {
+                rows.push_back(std::move(r));
+                return;
+            }
+        std::fprintf(stderr, "bench: show: no table '%s'\n", id.c_str());
+        std::abort();
+    }
 
     /// The per-run ratios a_i / b_i of two implementations' runs (run i of
     /// each was made in the same round, so drift cancels out), as
@@ -535,6 +582,47 @@ private:
               << ", \"met\": " << (t.met ? "true" : "false") << ", \"note\": \""
               << json_escape(t.note) << "\"}" << (i + 1 < targets_.size() ? "," : "") << "\n";
         }
+        o << "  ],\n  \"tables\": [\n";
+        auto strings = [&](std::vector<std::string> const& v) {
+            o << "[";
+            for (std::size_t i = 0; i < v.size(); ++i)
+                o << (i ? ", " : "") << "\"" << json_escape(v[i]) << "\"";
+            o << "]";
+        };
+        auto pairs = [&](std::vector<std::pair<std::string, std::string>> const& v) {
+            o << "[";
+            for (std::size_t i = 0; i < v.size(); ++i)
+                o << (i ? ", " : "") << "[\"" << json_escape(v[i].first) << "\", \""
+                  << json_escape(v[i].second) << "\"]";
+            o << "]";
+        };
+        for (std::size_t i = 0; i < tables_.size(); ++i) {
+            auto const& [t, rows] = tables_[i];
+            o << "    {\"id\": \"" << json_escape(t.id) << "\", \"title\": \""
+              << json_escape(t.title) << "\", \"stub\": ";
+            strings(t.stub);
+            o << ", \"columns\": ";
+            pairs(t.columns);
+            o << ", \"ratios\": ";
+            pairs(t.ratios);
+            o << ", \"format\": \"" << t.format << "\", \"merge\": \"" << t.merge
+              << "\", \"allocs\": " << (t.allocs ? "true" : "false")
+              << ", \"position\": " << t.position << ", \"rows\": [\n";
+            for (std::size_t j = 0; j < rows.size(); ++j) {
+                shown_row const& r = rows[j];
+                o << "      {\"stub\": ";
+                strings(r.stub);
+                o << ", \"group\": \"" << json_escape(r.group) << "\", \"param\": \""
+                  << json_escape(r.param) << "\", \"home\": \"" << json_escape(r.home)
+                  << "\", \"value\": \"" << json_escape(r.value) << "\"";
+                if (!r.format.empty())
+                    o << ", \"format\": \"" << r.format << "\"";
+                o << ", \"ratios\": " << (r.ratios ? "true" : "false")
+                  << ", \"allocs\": " << (r.allocs ? "true" : "false") << "}"
+                  << (j + 1 < rows.size() ? "," : "") << "\n";
+            }
+            o << "    ]}" << (i + 1 < tables_.size() ? "," : "") << "\n";
+        }
         o << "  ],\n  \"notes\": [";
         for (std::size_t i = 0; i < notes_.size(); ++i)
             o << (i ? ", " : "") << "\"" << json_escape(notes_[i]) << "\"";
@@ -550,6 +638,7 @@ private:
     std::vector<row> rows_;
     std::vector<target> targets_;
     std::vector<std::string> notes_;
+    std::vector<std::pair<table, std::vector<shown_row>>> tables_;
 };
 
 } // namespace bench

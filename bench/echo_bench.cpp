@@ -382,6 +382,17 @@ int main(int argc, char** argv) {
     bench::report r("echo", {"affine", "awaitable", "callbacks", "floor"},
                     {{"affine", "awaitable"}, {"affine", "floor"}});
     load_client client(8'000'000);
+    r.add_table({.id = "echo",
+                 .stub = {"connections (server)", "metric"},
+                 .ratios = {{"affine", "awaitable"}, {"affine", "floor"}},
+                 .allocs = true});
+    // With the coroutine cases of bench_task, compilers side by side.
+    r.add_table({.id = "clang",
+                 .stub = {"case"},
+                 .columns = {{"affine", "affine"}},
+                 .ratios = {{"affine", "awaitable"}, {"affine", "floor"}},
+                 .merge = "side",
+                 .position = 1});
 
     auto one = [&](std::string home, int conns, auto run) {
         std::vector<std::pair<std::string, std::function<bench::sample()>>> impls;
@@ -399,6 +410,32 @@ int main(int argc, char** argv) {
         }
         std::string param = std::to_string(conns) + " conn";
         r.run_case("echo", param, home, "req/s", impls);
+        std::string const where =
+            std::to_string(conns) +
+            (home == "io_context" ? " (`io_context`)" : " (`thread_pool(2)`, strands)");
+        r.show("echo",
+               {.stub = {where, "requests/s"}, .group = "echo", .param = param, .home = home});
+        r.show("echo", {.stub = {where, "p50 round trip (µs)"},
+                        .group = "echo p50",
+                        .param = param,
+                        .home = home,
+                        .allocs = false});
+        r.show("echo", {.stub = {where, "p99 round trip (µs)"},
+                        .group = "echo p99",
+                        .param = param,
+                        .home = home,
+                        .allocs = false});
+        r.show("echo", {.stub = {where, "server CPU per request (µs)"},
+                        .group = "echo server CPU",
+                        .param = param,
+                        .home = home,
+                        .allocs = false});
+        if (home == "io_context")
+            r.show("clang", {.stub = {"echo, " + std::to_string(conns) + " connection" +
+                                      (conns == 1 ? "" : "s") + " (requests/s)"},
+                             .group = "echo",
+                             .param = param,
+                             .home = home});
         // The other metrics of the same runs, as rows of their own.
         for (auto [metric, group, unit] :
              {std::tuple{"p50_us", "echo p50", "us"}, std::tuple{"p99_us", "echo p99", "us"},

@@ -219,6 +219,19 @@ int main(int argc, char** argv) {
     pmr_alloc<pmr::synchronized_pool_resource> sync;
     free_list_alloc fl;
 
+    r.add_table({.id = "frame-pool",
+                 .stub = {""},
+                 .columns = {{"frame_pool", "`frame_pool`"},
+                             {"any_frame_allocator", "through `any_frame_allocator`"},
+                             {"malloc", "`malloc`"},
+                             {"pmr_unsync", "pmr unsynchronized pool"},
+                             {"pmr_sync", "pmr synchronized pool"},
+                             {"free_list", "free list (floor)"}},
+                 .merge = "stack"});
+    for (char const* c : {"same thread", "32 nested", "freed on another thread"})
+        r.show(
+            "frame-pool",
+            {.stub = {std::string(c) + ", {compiler}"}, .group = c, .param = "256 B", .home = "-"});
     r.run_case("same thread", "256 B", "-", "ns/pair",
                {{"frame_pool", [&] { return same_thread(pool, n); }},
                 {"any_frame_allocator", [&] { return same_thread(any, n); }},

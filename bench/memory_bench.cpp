@@ -305,6 +305,26 @@ int main(int argc, char** argv) {
         });
     std::string param = std::to_string(n) + " sessions";
     r.run_case("heap per session", param, "io_context", "bytes", impls);
+    r.add_table({.id = "memory",
+                 .stub = {"per session"},
+                 .ratios = {{"affine", "awaitable"}},
+                 .format = "bytes",
+                 .merge = "stack"});
+    r.show("memory", {.stub = {"C heap, {compiler} (bytes)"},
+                      .group = "heap per session",
+                      .param = param,
+                      .home = "io_context"});
+    r.show("memory", {.stub = {"resident set, {compiler} (bytes)"},
+                      .group = "RSS per session",
+                      .param = param,
+                      .home = "io_context"});
+    r.show("memory", {.stub = {"calls to `malloc` & co., {compiler}"},
+                      .group = "heap per session",
+                      .param = param,
+                      .home = "io_context",
+                      .value = "allocs",
+                      .format = "allocs",
+                      .ratios = false});
     for (auto [metric, group, unit] :
          {std::tuple{"rss", "RSS per session", "bytes"},
           std::tuple{"setup_ns", "setup per session", "ns"},

@@ -861,6 +861,28 @@ void sizes(bench::report& r) {
         for (auto& [k, v] : out)
             add(k, "awaitable", double(v));
     }
+    r.add_table({.id = "sizes",
+                 .stub = {""},
+                 .columns = {{"affine", "affine"}, {"awaitable", "awaitable"}, {"floor", "floor"}},
+                 .format = "bytes",
+                 .merge = "side"});
+    for (auto [group, label] : std::initializer_list<std::pair<char const*, char const*>>{
+             {"sizeof promise task<void>", "`sizeof` promise of `task<void>`"},
+             {"sizeof promise task<int>", "`sizeof` promise of `task<int>`"},
+             {"sizeof per-chain state", "`sizeof` per-chain state (affine: "
+                                        "`basic_environment<io_context::executor_type>`; "
+                                        "awaitable: `awaitable_thread`)"},
+             {"sizeof use_affine op (read)", "`sizeof async_op<void(error_code, size_t)>`"},
+             {"frame: empty task<void>", "frame: empty `task<void>`"},
+             {"frame: nested level (task<int>)", "frame: nested level (`task<int>` awaiting one)"},
+             {"frame: post loop", "frame: `post` loop"},
+             {"frame: timer loop", "frame: timer loop"},
+             {"frame: ping loop (2 x 64 B)", "frame: ping loop (two 64-byte buffers)"},
+             {"frame: echo side (64 B)", "frame: echo side (64-byte buffer)"},
+             {"frame: a && b awaiting loop", "frame: the loop awaiting `a && b`"},
+             {"frame: a && b operator", "frame: `a && b` operator"},
+             {"frame: co_spawn root (callable form)", "frame: `co_spawn` root (callable form)"}})
+        r.show("sizes", {.stub = {label}, .group = group, .param = "", .home = "-"});
     r.note("frame sizes: affine = the size its promise's operator new receives (the pool "
            "block is 16 bytes more, rounded up to a multiple of 16); floor = the same; "
            "awaitable = the block Asio asks aligned_alloc for (the frame size rounded up to "
@@ -886,6 +908,60 @@ int main(int argc, char** argv) {
             held.clear();
         }
     }
+
+    // How the documentation shows the cases (tools/bench-tables.py).
+    for (auto [id, home, title] :
+         {std::tuple{"task-io", io_home::name, "{compiler}, `io_context`, one thread"},
+          std::tuple{"task-strand", strand_home::name,
+                     "{compiler}, strand over `thread_pool(2)`"}}) {
+        r.add_table({.id = id,
+                     .title = title,
+                     .stub = {"case (unit)"},
+                     .ratios = {{"affine", "awaitable"}, {"affine", "floor"}},
+                     .allocs = true});
+        for (int depth : {1, 4, 16, 64})
+            r.show(id, {.stub = {"nested, depth " + std::to_string(depth) + " (ns/level)"},
+                        .group = "nested",
+                        .param = "depth=" + std::to_string(depth),
+                        .home = home});
+        for (auto [label, group, param] :
+             {std::tuple{"`post`", "post", ""},
+              std::tuple{"`post` to an `any_io_executor`", "post", "any_io_executor"},
+              std::tuple{"timer, zero expiry", "timer", "expiry=0"},
+              std::tuple{"ping-pong, 64 B (round trip)", "ping-pong", "64 B"},
+              std::tuple{"`a && b` (each posts once)", "a && b", "2 posts"},
+              std::tuple{"`a || b` (each posts once)", "a || b", "2 posts"}})
+            r.show(id, {.stub = {label}, .group = group, .param = param, .home = home});
+    }
+    r.show("task-io", {.stub = {"`co_spawn` of a 2-level chain"},
+                       .group = "spawn",
+                       .param = "2-level chain",
+                       .home = io_home::name});
+    // The main cases, compilers side by side (with bench_echo's).
+    r.add_table({.id = "clang",
+                 .stub = {"case"},
+                 .columns = {{"affine", "affine"}},
+                 .ratios = {{"affine", "awaitable"}, {"affine", "floor"}},
+                 .merge = "side"});
+    for (auto [label, group, param, home] :
+         {std::tuple{"nested, depth 4, `io_context` (ns/level)", "nested", "depth=4",
+                     io_home::name},
+          std::tuple{"nested, depth 16, `io_context` (ns/level)", "nested", "depth=16",
+                     io_home::name},
+          std::tuple{"nested, depth 64, `io_context` (ns/level)", "nested", "depth=64",
+                     io_home::name},
+          std::tuple{"nested, depth 64, strand (ns/level)", "nested", "depth=64",
+                     strand_home::name},
+          std::tuple{"`post`, `io_context`", "post", "", io_home::name},
+          std::tuple{"`post`, strand", "post", "", strand_home::name},
+          std::tuple{"`post` to an `any_io_executor`, strand", "post", "any_io_executor",
+                     strand_home::name},
+          std::tuple{"ping-pong, `io_context`", "ping-pong", "64 B", io_home::name},
+          std::tuple{"ping-pong, strand", "ping-pong", "64 B", strand_home::name},
+          std::tuple{"`a && b`, `io_context`", "a && b", "2 posts", io_home::name},
+          std::tuple{"`a && b`, strand", "a && b", "2 posts", strand_home::name},
+          std::tuple{"`co_spawn`, `io_context`", "spawn", "2-level chain", io_home::name}})
+        r.show("clang", {.stub = {label}, .group = group, .param = param, .home = home});
 
     {
         io_home h;

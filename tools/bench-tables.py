@@ -5,19 +5,34 @@
 # file LICENSE_1_0.txt or copy at http://www.boost.org/LICENSE_1_0.txt)
 #
 # The tables of doc/benchmarks.adoc, from the benchmarks' JSON results: reads
-# <results>/{task,echo,memory,frame_pool}.json (g++) and the same with the
-# -clang suffix (clang), and writes an AsciiDoc file of tagged regions that
+# every <results>/*.json and writes an AsciiDoc file of tagged regions that
 # doc/benchmarks.adoc includes (include::bench_tables.adoc[tag=NAME]).
 #
 #   tools/bench-tables.py [results_dir] [output_file]
 #
-# Defaults: bench/results and doc/bench_tables.adoc, in the repository. A
-# missing results file is no error: the regions that need it say
-# "(no results)". Whatever the script cannot map (a case, a home, an
-# implementation it does not know) is reported on standard error.
+# Defaults: bench/results and doc/bench_tables.adoc, in the repository.
 #
-# Regions: provenance, task-io, task-strand, echo, echo-allocs, memory,
-# frame-pool, clang, sizes, targets, targets-clang.
+# Nothing here knows a benchmark or a case. Each file says how its results are
+# shown (bench/bench_common.hpp writes it; see report::table and report::show
+# there): under "tables", each table's id (the region's tag), title, label
+# columns, value columns (implementations and their headers), ratio columns,
+# format (time, bytes, allocs), whether it has a column of allocations per
+# operation, how the same table of several files combines ("merge"), and its
+# rows: the label cells and the case (group, param, home) whose figures fill
+# it, with which figure ("value": median or another key of the result).
+#
+# A file <benchmark>-<tag>.json is a run with another compiler (tag "clang");
+# <benchmark>.json the main one. How a table declared by several files is
+# rendered, by its "merge":
+#   own    one region per file: <id> for the main run, <id>-<tag> for others;
+#   stack  one region: the rows of every file, main run first ({compiler} in
+#          a label or the title names the file's compiler);
+#   side   one region: a row per label, over all files that declare the
+#          table (in their "position" order); the value and ratio columns
+#          repeated for each compiler, headed by its name.
+# Also generated: "provenance" (what built the files) and "targets" /
+# "targets-<tag>" (every target the programs checked). What cannot be shown (a
+# row whose case has no results) is reported on standard error.
 
 import json
 import math
@@ -26,14 +41,6 @@ import re
 import sys
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-BENCHES = ['task', 'echo', 'memory', 'frame_pool']
-COMPILERS = ['gcc', 'clang']           # '' and '-clang' suffixes
-SUFFIX = {'gcc': '', 'clang': '-clang'}
-DEFAULT_NAME = {'gcc': 'g{pp}', 'clang': 'clang'}
-IMPLS = ['affine', 'awaitable', 'callbacks', 'floor']
-HOME_IO = 'io_context'
-HOME_STRAND = 'strand/tp2'
 
 warnings = []
 
@@ -158,12 +165,12 @@ def esc_text(s):
     return s.replace('|', '\\|')
 
 
-def compiler_label(meta, comp):
+def compiler_label(data, tag):
     """('g{pp}', '12') from "g++ 12.2.0"; ('clang', '16') from "clang++ 16.0.6"."""
-    c = (meta or {}).get('compiler', '') or ''
+    c = (data or {}).get('compiler', '') or ''
     m = re.match(r'\s*(\S+?)\s+(\d+)', c)
     if not m:
-        return DEFAULT_NAME[comp], ''
+        return (esc_text(tag) if tag else 'the compiler'), ''
     name, major = m.group(1), m.group(2)
     if name.startswith('g++'):
         name = 'g{pp}'
@@ -174,67 +181,61 @@ def compiler_label(meta, comp):
     return name, major
 
 
+FORMATS = {'time': fmt_time, 'bytes': fmt_bytes, 'allocs': fmt_allocs, 'ratio': fmt_ratio}
+
+
 # ------------------------------------------------------------------ results
 
 class Results:
-    """One JSON file: rows by (group, param, home, impl)."""
+    """One JSON file: its results by (group, param, home, impl), its tables."""
 
     def __init__(self, path, data):
         self.path = path
+        self.name = os.path.basename(path)
         self.data = data
+        bench = data.get('benchmark', '')
+        stem = self.name[:-len('.json')]
+        self.tag = stem[len(bench) + 1:] if bench and stem.startswith(bench + '-') else ''
+        self.compiler = compiler_label(data, self.tag)[0]
         self.rows = {}
-        self.order = []                # (group, param, home) in file order
         for r in data.get('results', []):
-            key3 = (r.get('group', ''), r.get('param', ''), r.get('home', ''))
-            if key3 not in self.order:
-                self.order.append(key3)
-            self.rows[key3 + (r.get('impl', ''),)] = r
+            key = (r.get('group', ''), r.get('param', ''), r.get('home', ''), r.get('impl', ''))
+            self.rows[key] = r
+        self.tables = data.get('tables', [])
 
-    def row(self, group, param, home, impl):
-        return self.rows.get((group, param, home, impl))
-
-    def median(self, group, param, home, impl, key='median'):
-        r = self.row(group, param, home, impl)
-        if r is None or r.get(key) is None:
-            return None
-        return float(r[key])
-
-    def allocs(self, group, param, home, impl):
-        """Allocations per operation: the total over all runs divided by
-        the operations (as bench/bench_common.hpp counts them), else the
-        median of the runs' figures."""
-        r = self.row(group, param, home, impl)
+    def value(self, case, impl, key):
+        r = self.rows.get(tuple(case) + (impl,))
         if r is None:
             return None
-        t, n = r.get('allocs_total'), r.get('ops_total')
-        if t is not None and n:
-            return float(t) / float(n)
-        v = r.get('allocs_per_op_median')
+        if key == 'allocs':
+            # The total over all runs divided by the operations (as
+            # bench/bench_common.hpp counts them), else the runs' median.
+            t, n = r.get('allocs_total'), r.get('ops_total')
+            if t is not None and n:
+                return float(t) / float(n)
+            key = 'allocs_per_op_median'
+        v = r.get(key)
         return None if v is None else float(v)
 
-    def impls(self):
-        return sorted({k[3] for k in self.rows})
+    def has_case(self, case):
+        return any(k[:3] == tuple(case) for k in self.rows)
 
 
 def load(results_dir):
-    res = {}
-    for comp in COMPILERS:
-        for b in BENCHES:
-            path = os.path.join(results_dir, b + SUFFIX[comp] + '.json')
-            if not os.path.exists(path):
-                res[(b, comp)] = None
+    files = []
+    if os.path.isdir(results_dir):
+        for n in sorted(os.listdir(results_dir)):
+            if not n.endswith('.json'):
                 continue
+            path = os.path.join(results_dir, n)
             try:
                 with open(path, encoding='utf-8') as f:
-                    res[(b, comp)] = Results(path, json.load(f))
+                    files.append(Results(path, json.load(f)))
             except (OSError, ValueError) as e:
-                warn('cannot read {}: {}; taken as missing'.format(path, e))
-                res[(b, comp)] = None
-    return res
-
-
-def fname(b, comp):
-    return b + SUFFIX[comp] + '.json'
+                warn('cannot read {}: {}; skipped'.format(path, e))
+    # The main run first, then the others by tag.
+    files.sort(key=lambda r: (r.tag != '', r.tag, r.name))
+    return files
 
 
 # ------------------------------------------------------------------ output
@@ -254,387 +255,186 @@ class Out:
     def end(self, tag):
         self.add('// end::{}[]'.format(tag), '')
 
-    def no_results(self, *missing):
-        self.add('(no results)')
-        for m in missing:
-            self.add('// missing: {}'.format(m))
-
-    def region(self, tag, missing, write):
-        """A tagged region: `write(self)`, or "(no results)" naming the
-        `missing` inputs when there are any."""
-        self.begin(tag)
-        if missing:
-            self.no_results(*missing)
-        else:
-            write(self)
-        self.end(tag)
-
-    def table(self, cols, header, rows):
-        self.add('[cols="{}",options="header"]'.format(cols), '|===')
+    def table(self, cols, header, rows, title=None):
+        if title:
+            self.add('.' + title)
+        self.add('[cols="{}",options="header"]'.format(','.join(str(c) for c in cols)), '|===')
         self.add(row_line(header))
         for r in rows:
             self.add(row_line(r))
         self.add('|===')
 
 
+def cell(text):
+    """A table cell's text: a '|' of the text must not end the cell."""
+    return re.sub(r'(?<!\\)\|', r'\\|', text)
+
+
 def row_line(cells):
-    """A table row; a cell given as (text, span) spans span columns."""
-    parts = []
-    for c in cells:
-        if isinstance(c, tuple):
-            parts.append('{}+| {}'.format(c[1], c[0]))
+    return ' '.join('| ' + cell(c) if c != '' else '|' for c in cells)
+
+
+# ------------------------------------------------------------------ tables
+
+def spec_of(table):
+    """A table's declaration with its defaults."""
+    t = dict(table)
+    t.setdefault('title', '')
+    t.setdefault('stub', [''])
+    t.setdefault('format', 'time')
+    t.setdefault('merge', 'own')
+    t.setdefault('allocs', False)
+    t.setdefault('ratios', [])
+    t.setdefault('columns', [])
+    t.setdefault('rows', [])
+    t.setdefault('position', 0)
+    return t
+
+
+def subst(text, res):
+    name, major = compiler_label(res.data, res.tag)
+    return text.replace('{compiler}', '{} {}'.format(name, major).rstrip())
+
+
+def cells_for(res, t, row):
+    """The value cells of `row` from `res`: each column's figure, the ratios,
+    the allocations (when the table has them and the row wants them)."""
+    fmt = FORMATS.get(row.get('format') or t['format'], fmt_time)
+    key = row.get('value', 'median')
+    case = (row.get('group', ''), row.get('param', ''), row.get('home', ''))
+    if not res.has_case(case):
+        warn('{}: table "{}", row "{}": no results for {}'.format(
+            res.name, t['id'], ' / '.join(row.get('stub', [])), case))
+    impls = [c[0] for c in t['columns']] + [i for pair in t['ratios'] for i in pair]
+    vals = {i: res.value(case, i, key) for i in impls}
+    cells = [fmt(vals[c[0]]) for c in t['columns']]
+    for a, b in t['ratios']:
+        cells.append(fmt_ratio(ratio(vals.get(a), vals.get(b))) if row.get('ratios', True)
+                     else '')
+    return cells, case
+
+
+def allocs_cell(res, t, row, case):
+    if not row.get('allocs', True):
+        return ''
+    return ', '.join(fmt_allocs(res.value(case, c[0], 'allocs')) for c in t['columns'])
+
+
+def value_headers(t, prefix=''):
+    h = [prefix + c[1] for c in t['columns']]
+    h += [prefix + '{} / {}'.format(label_of(t, a), label_of(t, b)) for a, b in t['ratios']]
+    return h
+
+
+def label_of(t, impl):
+    return next((c[1] for c in t['columns'] if c[0] == impl), impl)
+
+
+def allocs_header(t):
+    return 'allocations per op: ' + ', '.join(c[1] for c in t['columns'])
+
+
+def widths(t, n_values, allocs):
+    return [3] + [2] * (len(t['stub']) - 1) + [1] * n_values + ([2] if allocs else [])
+
+
+def render_own(out, res, t):
+    rows = []
+    for row in t['rows']:
+        cells, case = cells_for(res, t, row)
+        line = [subst(c, res) for c in row.get('stub', [])] + cells
+        if t['allocs']:
+            line.append(allocs_cell(res, t, row, case))
+        rows.append(line)
+    header = t['stub'] + value_headers(t) + ([allocs_header(t)] if t['allocs'] else [])
+    n = len(t['columns']) + len(t['ratios'])
+    out.table(widths(t, n, t['allocs']), header, rows, subst(t['title'], res) or None)
+
+
+def render_stack(out, decls, t):
+    rows = []
+    for res, d in decls:
+        for row in d['rows']:
+            cells, case = cells_for(res, d, row)
+            line = [subst(c, res) for c in row.get('stub', [])] + cells
+            if t['allocs']:
+                line.append(allocs_cell(res, d, row, case))
+            rows.append(line)
+    header = t['stub'] + value_headers(t) + ([allocs_header(t)] if t['allocs'] else [])
+    n = len(t['columns']) + len(t['ratios'])
+    out.table(widths(t, n, t['allocs']), header, rows, subst(t['title'], decls[0][0]) or None)
+
+
+def render_side(out, decls, t):
+    tags = []
+    for res, _ in decls:
+        if res.tag not in tags:
+            tags.append(res.tag)
+    order = sorted(decls, key=lambda rd: (rd[1]['position'], rd[0].name))
+    labels = []                        # row labels in order of first appearance
+    for res, d in order:
+        for row in d['rows']:
+            key = tuple(row.get('stub', []))
+            if key not in labels:
+                labels.append(key)
+    names = {}
+    for res, _ in decls:
+        names.setdefault(res.tag, '{} '.format(res.compiler))
+    rows = []
+    for key in labels:
+        line = list(key)
+        for tag in tags:
+            found = None
+            for res, d in order:
+                if res.tag != tag:
+                    continue
+                row = next((r for r in d['rows'] if tuple(r.get('stub', [])) == key), None)
+                if row is not None:
+                    found = cells_for(res, d, row)[0]
+                    break
+            n = len(t['columns']) + len(t['ratios'])
+            line += found if found is not None else ['-'] * n
+        rows.append(line)
+    header = list(t['stub'])
+    for tag in tags:
+        header += value_headers(t, names[tag])
+    n = (len(t['columns']) + len(t['ratios'])) * len(tags)
+    out.table(widths(t, n, False), header, rows, t['title'] or None)
+
+
+def render_tables(out, files):
+    ids = []                           # table ids in order of first declaration
+    decls = {}
+    for res in files:
+        for table in res.tables:
+            t = spec_of(table)
+            if t['id'] not in decls:
+                ids.append(t['id'])
+                decls[t['id']] = []
+            decls[t['id']].append((res, t))
+    for tid in ids:
+        first = decls[tid][0][1]
+        merge = first['merge']
+        if merge == 'own':
+            for res, t in decls[tid]:
+                tag = tid if not res.tag else '{}-{}'.format(tid, res.tag)
+                out.begin(tag)
+                render_own(out, res, t)
+                out.end(tag)
+        elif merge in ('stack', 'side'):
+            out.begin(tid)
+            (render_stack if merge == 'stack' else render_side)(out, decls[tid], first)
+            out.end(tid)
         else:
-            parts.append('| ' + c if c != '' else '|')
-    return ' '.join(parts)
-
-
-# ------------------------------------------------------------- task tables
-
-def task_case_label(group, param, home, unit, where=False):
-    """The doc's label of a case of bench_task; where=True adds the home (for
-    the g++/clang table). None for a group it does not know."""
-    h = {HOME_IO: '`io_context`', HOME_STRAND: 'strand'}.get(home, esc_text(home))
-    m = re.match(r'depth=(\d+)$', param)
-    if group == 'nested' and m:
-        if where:
-            return 'nested, depth {}, {} (ns/level)'.format(m.group(1), h)
-        return 'nested, depth {} (ns/level)'.format(m.group(1))
-    if group == 'post' and param == '':
-        return '`post`, ' + h if where else '`post`'
-    if group == 'post' and param == 'any_io_executor':
-        base = '`post` to an `any_io_executor`'
-        return base + ', ' + h if where else base
-    if group == 'timer' and param == 'expiry=0':
-        return 'timer, zero expiry, ' + h if where else 'timer, zero expiry'
-    if group == 'ping-pong':
-        if where:
-            return 'ping-pong, ' + h
-        return 'ping-pong, {} (round trip)'.format(esc_text(param))
-    if group in ('a && b', 'a || b') and param == '2 posts':
-        op = '`{}`'.format(esc_text(group))
-        return op + ', ' + h if where else op + ' (each posts once)'
-    if group == 'spawn':
-        if where:
-            return '`co_spawn`, ' + h
-        m = re.match(r'(\d+)-level chain$', param)
-        if m:
-            return '`co_spawn` of a {}-level chain'.format(m.group(1))
-        return '`co_spawn`, {}'.format(esc_text(param))
-    return None
-
-
-def is_size_group(group):
-    return group.startswith('sizeof') or group.startswith('frame:')
-
-
-def task_table(out, res, home, title):
-    cases = [k for k in res.order if k[2] == home and not is_size_group(k[0])]
-    rows = []
-    for group, param, h in cases:
-        units = {r['unit'] for k, r in res.rows.items() if k[:3] == (group, param, h)}
-        unit = ', '.join(sorted(u for u in units if u))
-        label = task_case_label(group, param, h, unit)
-        if label is None:
-            warn('{}: case "{}" "{}" has no label; shown as is'.format(
-                os.path.basename(res.path), group, param))
-            label = esc_text('{} {} ({})'.format(group, param, unit).replace(' ()', ''))
-        med = {i: res.median(group, param, h, i) for i in IMPLS}
-        rows.append([label] + [fmt_time(med[i]) for i in IMPLS]
-                    + [fmt_ratio(ratio(med['affine'], med['awaitable'])),
-                       fmt_ratio(ratio(med['affine'], med['floor'])),
-                       ', '.join(fmt_allocs(res.allocs(group, param, h, i)) for i in IMPLS)])
-    out.add('.' + title)
-    out.table('3,1,1,1,1,1,1,2',
-              ['case (unit)', 'affine', 'awaitable', 'callbacks', 'floor',
-               'affine / awaitable', 'affine / floor',
-               'allocations per op: affine, awaitable, callbacks, floor'], rows)
-
-
-# ------------------------------------------------------------------- echo
-
-ECHO_METRICS = [
-    ('echo', 'median', 'requests/s'),
-    ('echo p50', 'p50_us', 'p50 round trip (µs)'),
-    ('echo p99', 'p99_us', 'p99 round trip (µs)'),
-    ('echo server CPU', 'server_cpu_us_per_req', 'server CPU per request (µs)'),
-]
-ECHO_GROUPS = {m[0] for m in ECHO_METRICS}
-
-
-def echo_where(param, home):
-    m = re.match(r'(\d+) conn', param)
-    n = m.group(1) if m else esc_text(param)
-    h = {HOME_IO: '`io_context`',
-         HOME_STRAND: '`thread_pool(2)`, strands'}.get(home, esc_text(home))
-    return '{} ({})'.format(n, h)
-
-
-def echo_metric(res, group, key, param, home, impl):
-    v = res.median(group, param, home, impl)
-    if v is None and key != 'median':  # the figure kept beside throughput
-        v = res.median('echo', param, home, impl, key)
-    return v
-
-
-def echo_table(out, res):
-    for g, p, h in res.order:
-        if g not in ECHO_GROUPS:
-            warn('echo.json: group "{}" not shown'.format(g))
-        if h not in (HOME_IO, HOME_STRAND):
-            warn('echo.json: home "{}" has no label; shown as is'.format(h))
-    points = [(p, h) for g, p, h in res.order if g == 'echo']
-    rows = []
-    for param, home in points:
-        for group, key, label in ECHO_METRICS:
-            v = {i: echo_metric(res, group, key, param, home, i) for i in IMPLS}
-            rows.append([echo_where(param, home), label] + [fmt_time(v[i]) for i in IMPLS]
-                        + [fmt_ratio(ratio(v['affine'], v['awaitable'])),
-                           fmt_ratio(ratio(v['affine'], v['floor']))])
-    out.table('2,2,1,1,1,1,1,1',
-              ['connections (server)', 'metric', 'affine', 'awaitable', 'callbacks',
-               'floor', 'affine / awaitable', 'affine / floor'], rows)
-
-
-def join_words(items):
-    if len(items) <= 1:
-        return ''.join(items)
-    return ', '.join(items[:-1]) + ' and ' + items[-1]
-
-
-def echo_allocs(out, res):
-    homes = []
-    for g, p, h in res.order:
-        if g == 'echo' and h not in homes:
-            homes.append(h)
-    home_name = {HOME_IO: 'the `io_context`', HOME_STRAND: 'the `thread_pool(2)`'}
-    parts = []
-    for home in homes:
-        figures = []                   # (impl, text) in IMPLS order
-        for impl in IMPLS:
-            total = ops = 0
-            seen = False
-            for k, r in res.rows.items():
-                if k[0] == 'echo' and k[2] == home and k[3] == impl:
-                    seen = True
-                    total += r.get('allocs_total') or 0
-                    ops += r.get('ops_total') or 0
-            if not seen:
-                continue
-            v = total / ops if ops else None
-            text = fmt_allocs(v)
-            if impl == 'affine' and v and v < 0.01:
-                text += ' ({:,} in {:,} requests)'.format(int(total), int(ops))
-            figures.append((impl, text))
-        where = home_name.get(home, '`{}`'.format(esc_text(home)))
-        missing = [i for i in IMPLS if i not in [f[0] for f in figures]]
-        if figures and all(t == '0' for _, t in figures):
-            who = 'every implementation' if not missing else join_words([f[0] for f in figures])
-            parts.append('0 for {} on {}'.format(who, where))
-            continue
-        groups = []                    # consecutive impls with the same figure
-        for impl, text in figures:
-            if groups and groups[-1][1] == text:
-                groups[-1][0].append(impl)
-            else:
-                groups.append(([impl], text))
-        parts.append('on {}, {}'.format(
-            where, ', '.join('{} {}'.format(join_words(g), t) for g, t in groups)))
-    if not parts:
-        out.no_results('echo rows in ' + res.path)
-        return
-    out.add('Allocations per request: ' + '; '.join(parts) + '.')
-
-
-# ----------------------------------------------------------------- memory
-
-MEMORY_ROWS = [
-    ('heap per session', 'C heap, {} (bytes)', 'bytes'),
-    ('RSS per session', 'resident set, {} (bytes)', 'bytes'),
-    ('heap per session', 'calls to `malloc` & co., {}', 'allocs'),
-]
-
-
-def memory_table(out, res):
-    rows = []
-    for comp in COMPILERS:
-        r = res[('memory', comp)]
-        name = compiler_label(r.data if r else None, comp)[0]
-        if r is None:
-            rows.append([name, ('(no results)', 5)])
-            continue
-        for group, label, kind in MEMORY_ROWS:
-            key = next((k for k in r.order if k[0] == group), None)
-            if key is None:
-                rows.append([label.format(name), ('(no results)', 5)])
-                continue
-            if kind == 'bytes':
-                v = {i: r.median(key[0], key[1], key[2], i) for i in IMPLS}
-                rows.append([label.format(name)] + [fmt_bytes(v[i]) for i in IMPLS]
-                            + [fmt_ratio(ratio(v['affine'], v['awaitable']))])
-            else:
-                rows.append([label.format(name)]
-                            + [fmt_allocs(r.allocs(key[0], key[1], key[2], i)) for i in IMPLS]
-                            + [''])
-        for g, p, h in r.order:
-            if g not in ('heap per session', 'RSS per session'):
-                warn('{}: group "{}" not shown'.format(fname('memory', comp), g))
-    out.table('3,1,1,1,1,1',
-              ['per session', 'affine', 'awaitable', 'callbacks', 'floor',
-               'affine / awaitable'], rows)
-
-
-# ------------------------------------------------------------- frame pool
-
-POOL_COLUMNS = [
-    ('frame_pool', '`frame_pool`'),
-    ('any_frame_allocator', 'through `any_frame_allocator`'),
-    ('malloc', '`malloc`'),
-    ('pmr_unsync', 'pmr unsynchronized pool'),
-    ('pmr_sync', 'pmr synchronized pool'),
-    ('free_list', 'free list (floor)'),
-]
-
-
-def frame_pool_table(out, res):
-    rows = []
-    known = {c[0] for c in POOL_COLUMNS}
-    for comp in COMPILERS:
-        r = res[('frame_pool', comp)]
-        name = compiler_label(r.data if r else None, comp)[0]
-        if r is None:
-            rows.append([name, ('(no results)', len(POOL_COLUMNS))])
-            continue
-        for impl in r.impls():
-            if impl not in known:
-                warn('{}: implementation "{}" not shown'.format(fname('frame_pool', comp), impl))
-        for group, param, home in r.order:
-            label = '{}, {}'.format(esc_text(group), name)
-            rows.append([label] + [fmt_time(r.median(group, param, home, c[0]))
-                                   for c in POOL_COLUMNS])
-    out.table('2,1,1,1,1,1,1', [''] + [c[1] for c in POOL_COLUMNS], rows)
-
-
-# ------------------------------------------------------- clang beside g++
-
-CLANG_ROWS = [
-    ('task', 'nested', 'depth=4', HOME_IO),
-    ('task', 'nested', 'depth=16', HOME_IO),
-    ('task', 'nested', 'depth=64', HOME_IO),
-    ('task', 'nested', 'depth=64', HOME_STRAND),
-    ('task', 'post', '', HOME_IO),
-    ('task', 'post', '', HOME_STRAND),
-    ('task', 'post', 'any_io_executor', HOME_STRAND),
-    ('task', 'ping-pong', '64 B', HOME_IO),
-    ('task', 'ping-pong', '64 B', HOME_STRAND),
-    ('task', 'a && b', '2 posts', HOME_IO),
-    ('task', 'a && b', '2 posts', HOME_STRAND),
-    ('task', 'spawn', '2-level chain', HOME_IO),
-    ('echo', 'echo', '1 conn', HOME_IO),
-    ('echo', 'echo', '16 conn', HOME_IO),
-    ('echo', 'echo', '256 conn', HOME_IO),
-]
-
-
-def clang_table(out, res):
-    names = {c: compiler_label(next((res[(b, c)].data for b in BENCHES if res[(b, c)]), None),
-                               c)[0] for c in COMPILERS}
-    rows = []
-    missing = []
-    for bench, group, param, home in CLANG_ROWS:
-        cells = []
-        present = False
-        for comp in COMPILERS:
-            r = res[(bench, comp)]
-            if r is None:
-                if fname(bench, comp) not in missing:
-                    missing.append(fname(bench, comp))
-                cells += ['-', '-', '-']
-                continue
-            a = r.median(group, param, home, 'affine')
-            present = present or a is not None
-            cells += [fmt_time(a),
-                      fmt_ratio(ratio(a, r.median(group, param, home, 'awaitable'))),
-                      fmt_ratio(ratio(a, r.median(group, param, home, 'floor')))]
-        if not present:
-            continue
-        if bench == 'echo':
-            m = re.match(r'(\d+) conn', param)
-            n = m.group(1) if m else esc_text(param)
-            label = 'echo, {} connection{} (requests/s)'.format(n, '' if n == '1' else 's')
-        else:
-            label = task_case_label(group, param, home, '', where=True)
-        rows.append([label] + cells)
-    g, c = names['gcc'], names['clang']
-    out.table('3,1,1,1,1,1,1',
-              ['case', g + ' affine', g + ' aff/aw', g + ' aff/floor',
-               c + ' affine', c + ' aff/aw', c + ' aff/floor'], rows)
-    for m in missing:
-        out.add('', '(no results in `{}`: its columns are "-")'.format(m))
-
-
-# ------------------------------------------------------------------ sizes
-
-SIZE_LABELS = {
-    'sizeof promise task<void>': '`sizeof` promise of `task<void>`',
-    'sizeof promise task<int>': '`sizeof` promise of `task<int>`',
-    'sizeof per-chain state': '`sizeof` per-chain state (affine: '
-                              '`basic_environment<io_context::executor_type>`; '
-                              'awaitable: `awaitable_thread`)',
-    'sizeof use_affine op (read)': '`sizeof async_op<void(error_code, size_t)>`',
-    'frame: empty task<void>': 'frame: empty `task<void>`',
-    'frame: nested level (task<int>)': 'frame: nested level (`task<int>` awaiting one)',
-    'frame: post loop': 'frame: `post` loop',
-    'frame: timer loop': 'frame: timer loop',
-    'frame: ping loop (2 x 64 B)': 'frame: ping loop (two 64-byte buffers)',
-    'frame: echo side (64 B)': 'frame: echo side (64-byte buffer)',
-    'frame: a && b awaiting loop': 'frame: the loop awaiting `a && b`',
-    'frame: a && b operator': 'frame: `a && b` operator',
-    'frame: co_spawn root (callable form)': 'frame: `co_spawn` root (callable form)',
-}
-SIZE_IMPLS = ['affine', 'awaitable', 'floor']
-
-
-def sizes_table(out, res):
-    order = []
-    for comp in COMPILERS:
-        r = res[('task', comp)]
-        if r:
-            for k in r.order:
-                if is_size_group(k[0]) and k not in order:
-                    order.append(k)
-    names = {c: compiler_label(res[('task', c)].data if res[('task', c)] else None, c)[0]
-             for c in COMPILERS}
-    rows = []
-    for group, param, home in order:
-        label = SIZE_LABELS.get(group)
-        if label is None:
-            warn('task.json: size "{}" has no label; shown as is'.format(group))
-            label = esc_text(group)
-        cells = [label]
-        for comp in COMPILERS:
-            r = res[('task', comp)]
-            cells += [fmt_bytes(r.median(group, param, home, i) if r else None)
-                      for i in SIZE_IMPLS]
-        rows.append(cells)
-    header = ['']
-    for comp in COMPILERS:
-        header += ['{} {}'.format(names[comp], i) for i in SIZE_IMPLS]
-    out.table('3,1,1,1,1,1,1', header, rows)
-    for comp in COMPILERS:
-        if res[('task', comp)] is None:
-            out.add('', '(no results in `{}`: its columns are "-")'.format(fname('task', comp)))
+            warn('table "{}": unknown merge "{}"; not shown'.format(tid, merge))
 
 
 # ---------------------------------------------------------------- targets
 
-def targets_table(out, res, comp):
+def targets_table(out, files, tag):
     rows = []
-    missing = []
-    for b in BENCHES:
-        r = res[(b, comp)]
-        if r is None:
-            missing.append(fname(b, comp))
-            continue
+    mine = [r for r in files if r.tag == tag]
+    for r in mine:
         for t in r.data.get('targets', []):
             measured = fmt_value(t)
             if t.get('note'):
@@ -646,28 +446,30 @@ def targets_table(out, res, comp):
             rows.append([esc_text(t.get('name', '')), measured, limit,
                          'yes' if met else ('no' if met is not None else '-')])
     if not rows:
-        out.no_results(*missing)
+        out.add('(no targets)')
         return
-    name, major = compiler_label(next((res[(b, comp)].data for b in BENCHES
-                                       if res[(b, comp)]), None), comp)
-    out.add('.Targets, {} {}'.format(name, major).rstrip())
-    out.table('4,3,1,1', ['target', 'measured', 'limit', 'met'], rows)
-    for m in missing:
-        out.add('', '(no results in `{}`)'.format(m))
+    name, major = compiler_label(mine[0].data, tag)
+    out.table([4, 3, 1, 1], ['target', 'measured', 'limit', 'met'], rows,
+              'Targets, {} {}'.format(name, major).rstrip())
 
 
 # ------------------------------------------------------------- provenance
 
-def provenance(out, res):
-    present = [(b, c) for c in COMPILERS for b in BENCHES if res[(b, c)]]
-    if not present:
-        out.no_results('every results file')
+def join_words(items):
+    if len(items) <= 1:
+        return ''.join(items)
+    return ', '.join(items[:-1]) + ' and ' + items[-1]
+
+
+def provenance(out, files):
+    if not files:
+        out.add('(no results)')
         return
 
-    def distinct(key, files):
+    def distinct(key, group):
         vals = []
-        for f in files:
-            v = res[f].data.get(key)
+        for f in group:
+            v = f.data.get(key)
             if v not in [x[0] for x in vals]:
                 vals.append((v, [f]))
             else:
@@ -677,31 +479,31 @@ def provenance(out, res):
     def listing(vals, fmt):
         if len(vals) == 1:
             return fmt(vals[0][0])
-        return ', '.join('{} ({})'.format(fmt(v), ', '.join('`' + fname(*f) + '`' for f in fs))
+        return ', '.join('{} ({})'.format(fmt(v), ', '.join('`' + f.name + '`' for f in fs))
                          for v, fs in vals)
 
     parts = []
-    for comp in COMPILERS:
-        files = [(b, c) for b, c in present if c == comp]
-        if not files:
-            continue
-        comps = distinct('compiler', files)
-        flags = distinct('flags', files)
-        commits = distinct('commit', files)
-        reps = distinct('repetitions', files)
+    tags = []
+    for f in files:
+        if f.tag not in tags:
+            tags.append(f.tag)
+    for tag in tags:
+        group = [f for f in files if f.tag == tag]
+        commits = distinct('commit', group)
         parts.append('{} built by {} with {} at library commit{} {}, {} repetitions'.format(
-            ', '.join('`' + fname(*f) + '`' for f in files),
-            listing(comps, lambda v: esc_text(v or 'an unknown compiler')),
-            listing(flags, lambda v: '`{}`'.format(esc_text(v or '')) if v else 'no flags'),
+            ', '.join('`' + f.name + '`' for f in group),
+            listing(distinct('compiler', group), lambda v: esc_text(v or 'an unknown compiler')),
+            listing(distinct('flags', group),
+                    lambda v: '`{}`'.format(esc_text(v or '')) if v else 'no flags'),
             's' if len(commits) > 1 else '',
             listing(commits, lambda v: '`{}`'.format(esc_text(v or 'unknown'))),
-            listing(reps, lambda v: str(v))))
-    quick = [f for f in present if res[f].data.get('quick')]
+            listing(distinct('repetitions', group), lambda v: str(v))))
+    quick = [f for f in files if f.data.get('quick')]
     text = 'The tables come from ' + '; '.join(parts) + '. '
     if quick:
         text += ('**QUICK RUN: {} {} from `--quick` smoke runs (fewer iterations), '
                  'not measurements to quote.**'.format(
-                     join_words(['`' + fname(*f) + '`' for f in quick]),
+                     join_words(['`' + f.name + '`' for f in quick]),
                      'is' if len(quick) == 1 else 'are'))
     else:
         text += 'All are full runs (none is a `--quick` run).'
@@ -711,58 +513,24 @@ def provenance(out, res):
 # ------------------------------------------------------------------- main
 
 def generate(results_dir, rel_dir):
-    res = load(results_dir)
+    files = load(results_dir)
     out = Out()
     out.add('// Generated by tools/bench-tables.py from {}/*.json: do not edit by hand;'
             .format(rel_dir),
             '// run tools/bench-tables.py again after tools/run-bench.sh.', '')
-
     out.begin('provenance')
-    provenance(out, res)
+    provenance(out, files)
     out.end('provenance')
-
-    task = res[('task', 'gcc')]
-    gname, gmajor = compiler_label(task.data if task else None, 'gcc')
-    gtitle = '{} {}'.format(gname, gmajor).rstrip()
-    for tag, home, title in [
-            ('task-io', HOME_IO, '{}, `io_context`, one thread'),
-            ('task-strand', HOME_STRAND, '{}, strand over `thread_pool(2)`')]:
-        out.begin(tag)
-        if task is None:
-            out.no_results(fname('task', 'gcc'))
-        elif not any(k[2] == home for k in task.order):
-            out.no_results('cases on ' + home + ' in ' + fname('task', 'gcc'))
-        else:
-            task_table(out, task, home, title.format(gtitle))
-        out.end(tag)
-    if task:
-        for g, p, h in task.order:
-            if h not in (HOME_IO, HOME_STRAND) and not is_size_group(g):
-                warn('task.json: home "{}" ({} {}) not shown'.format(h, g, p))
-        for i in task.impls():
-            if i not in IMPLS:
-                warn('task.json: implementation "{}" not shown'.format(i))
-
-    def absent(bench, compilers=COMPILERS):
-        """The files named when none of `bench`'s results for `compilers` exist."""
-        if any(res[(bench, c)] for c in compilers):
-            return []
-        return [fname(bench, c) for c in compilers]
-
-    echo = res[('echo', 'gcc')]
-    out.region('echo', absent('echo', ['gcc']), lambda o: echo_table(o, echo))
-    out.region('echo-allocs', absent('echo', ['gcc']), lambda o: echo_allocs(o, echo))
-    out.region('memory', absent('memory'), lambda o: memory_table(o, res))
-    out.region('frame-pool', absent('frame_pool'), lambda o: frame_pool_table(o, res))
-    clang_missing = []
-    for c in ['clang', 'gcc']:
-        if not clang_missing and not (res[('task', c)] or res[('echo', c)]):
-            clang_missing = [fname('task', c), fname('echo', c)]
-    out.region('clang', clang_missing, lambda o: clang_table(o, res))
-    out.region('sizes', absent('task'), lambda o: sizes_table(o, res))
-    out.region('targets', [], lambda o: targets_table(o, res, 'gcc'))
-    out.region('targets-clang', [], lambda o: targets_table(o, res, 'clang'))
-
+    render_tables(out, files)
+    tags = []
+    for f in files:
+        if f.tag not in tags:
+            tags.append(f.tag)
+    for tag in tags:
+        region = 'targets' if not tag else 'targets-' + tag
+        out.begin(region)
+        targets_table(out, files, tag)
+        out.end(region)
     while out.lines and out.lines[-1] == '':
         out.lines.pop()
     return '\n'.join(out.lines) + '\n', out.tags
@@ -776,8 +544,7 @@ def main(argv):
     output = os.path.abspath(argv[1]) if len(argv) > 1 else \
         os.path.join(root, 'doc', 'bench_tables.adoc')
     if not os.path.isdir(results_dir):
-        sys.stderr.write('bench-tables: no directory {}; every region says '
-                         '"(no results)"\n'.format(results_dir))
+        sys.stderr.write('bench-tables: no directory {}\n'.format(results_dir))
     rel = os.path.relpath(results_dir, root)
     if rel.startswith('..'):
         rel = results_dir
