@@ -29,6 +29,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -39,6 +40,7 @@
 #include <functional>
 #include <malloc.h>
 #include <map>
+#include <mutex>
 #include <new>
 #include <sstream>
 #include <string>
@@ -95,6 +97,24 @@ inline std::uint64_t allocations() noexcept {
 }
 
 using clock_type = std::chrono::steady_clock;
+
+/// Counts finished chains or sessions; the program's runs wait for them. A
+/// static one outlives every run, so signalling never races with its destruction.
+struct completion {
+    std::mutex m;
+    std::condition_variable cv;
+    int count = 0;
+    void signal() {
+        std::lock_guard<std::mutex> l(m);
+        ++count;
+        cv.notify_all();
+    }
+    void wait(int n) {
+        std::unique_lock<std::mutex> l(m);
+        cv.wait(l, [&] { return count >= n; });
+        count -= n;
+    }
+};
 
 inline double ns_between(clock_type::time_point a, clock_type::time_point b) {
     return std::chrono::duration<double, std::nano>(b - a).count();

@@ -67,22 +67,7 @@ double cpu_seconds(clockid_t id) {
     return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
 }
 
-// Counts finished sessions; outlives every run.
-struct completion {
-    std::mutex m;
-    std::condition_variable cv;
-    int count = 0;
-    void signal() {
-        std::lock_guard<std::mutex> l(m);
-        ++count;
-        cv.notify_all();
-    }
-    void wait(int n) {
-        std::unique_lock<std::mutex> l(m);
-        cv.wait(l, [&] { return count >= n; });
-        count -= n;
-    }
-};
+using bench::completion;
 
 completion sessions_done;
 

@@ -156,23 +156,7 @@ struct floor_impl {
 // ---------------------------------------------------------------------------
 // Homes.
 
-// Counts completed chains; outlives every run, so signalling never races
-// with its destruction.
-struct completion {
-    std::mutex m;
-    std::condition_variable cv;
-    int count = 0;
-    void signal() {
-        std::lock_guard<std::mutex> l(m);
-        ++count;
-        cv.notify_all();
-    }
-    void wait(int n) {
-        std::unique_lock<std::mutex> l(m);
-        cv.wait(l, [&] { return count >= n; });
-        count -= n;
-    }
-};
+using bench::completion;
 
 struct done_fn {
     completion* c;
