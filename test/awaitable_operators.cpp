@@ -371,3 +371,29 @@ BOOST_AUTO_TEST_CASE(destroying_the_context_with_operators_in_flight_frees_every
     BOOST_TEST(alive.use_count() == 1);
     BOOST_TEST(counter.live.load() == 0);
 }
+
+// Operands of task<T, Executor> make a task of the same Executor, as asio's operators make an
+// awaitable<..., Executor>.
+namespace {
+using io_executor = asio::io_context::executor_type;
+task<int, io_executor> typed_leaf(int v) {
+    co_await asio::post(co_await asio::this_coro::executor, affine::use_affine);
+    co_return v;
+}
+} // namespace
+
+BOOST_AUTO_TEST_CASE(typed_tasks_combine_with_the_awaitable_operators) {
+    using namespace affine::awaitable_operators;
+    asio::io_context ioc;
+    auto body = [&]() -> task<int, io_executor> {
+        auto both = typed_leaf(1) && typed_leaf(2);
+        static_assert(std::is_same_v<decltype(both), task<std::tuple<int, int>, io_executor>>);
+        auto [a, b] = co_await std::move(both);
+        auto either = co_await (typed_leaf(3) || typed_leaf(4));
+        static_assert(std::is_same_v<decltype(either), std::variant<int, int>>);
+        co_return a + b + (either.index() == 0 ? std::get<0>(either) : -100);
+    };
+    std::future<int> f = affine::co_spawn(ioc, body, asio::use_future);
+    ioc.run();
+    BOOST_TEST(f.get() == 6);
+}

@@ -20,15 +20,19 @@
 #include "test_helpers.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_future.hpp>
 
 #define BOOST_TEST_MODULE task
 #include <boost/test/unit_test.hpp>
 
 #include <cstdio>
 #include <cstdlib>
+#include <future>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -259,4 +263,129 @@ BOOST_AUTO_TEST_CASE(elided_agrees_with_the_allocator_counters) {
     ioc.run();
     BOOST_TEST(checks == 4);
     BOOST_TEST(counter.live == 0);
+}
+
+// ---------------------------------------------------------------------------
+// task<T, Executor>: asio::awaitable<T, Executor>'s second parameter.
+
+namespace {
+using io_executor = asio::io_context::executor_type;
+using io_strand = asio::strand<io_executor>;
+
+template <class Executor>
+task<int, Executor> typed_leaf(int v) {
+    co_return v;
+}
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_task_yields_its_executor_type_from_this_coro_executor) {
+    static_assert(std::is_same_v<task<int>::executor_type, asio::any_io_executor>);
+    static_assert(std::is_same_v<task<int, io_executor>::executor_type, io_executor>);
+    static_assert(std::is_same_v<strict_task<int, io_strand>::executor_type, io_strand>);
+    asio::io_context ioc;
+    auto body = [&]() -> task<int, io_executor> {
+        auto ex = co_await asio::this_coro::executor;
+        static_assert(std::is_same_v<decltype(ex), io_executor>);
+        BOOST_TEST((ex == ioc.get_executor()));
+        co_return co_await typed_leaf<io_executor>(7);
+    };
+    int result = 0;
+    // The execution-context form spawns on ioc.get_executor(), of the task's type already.
+    affine::co_spawn(ioc, body, [&](std::exception_ptr e, int v) {
+        BOOST_TEST(!e);
+        result = v;
+    });
+    ioc.run();
+    BOOST_TEST(result == 7);
+}
+
+BOOST_AUTO_TEST_CASE(co_spawn_converts_its_executor_to_the_tasks) {
+    // An executor that converts to the task's type (an adaptor deriving from it, as
+    // use_affine_t<>::executor_with_default is) is converted: the chain keeps the task's type.
+    using with_default = affine::use_affine_t<io_executor>::executor_with_default<io_executor>;
+    static_assert(std::is_convertible_v<with_default, io_executor>);
+    asio::io_context ioc;
+    bool typed_ok = false, default_ok = false;
+    affine::co_spawn(
+        with_default(ioc.get_executor()),
+        [&]() -> task<void, io_executor> {
+            auto ex = co_await asio::this_coro::executor;
+            static_assert(std::is_same_v<decltype(ex), io_executor>);
+            typed_ok = ex == ioc.get_executor();
+        },
+        asio::detached);
+    // A task with the default executor yields an any_io_executor holding the spawn executor.
+    affine::co_spawn(
+        with_default(ioc.get_executor()),
+        [&]() -> task<void> {
+            auto ex = co_await asio::this_coro::executor;
+            static_assert(std::is_same_v<decltype(ex), asio::any_io_executor>);
+            default_ok = ex.target<with_default>() != nullptr;
+        },
+        asio::detached);
+    ioc.run();
+    BOOST_TEST(typed_ok);
+    BOOST_TEST(default_ok);
+}
+
+BOOST_AUTO_TEST_CASE(a_task_on_a_strand_type_resumes_on_its_strand) {
+    // Two threads run the io_context; the chain's home is a strand, kept as its own type.
+    asio::io_context ioc(2);
+    test::foreign_thread elsewhere;
+    io_strand home = asio::make_strand(ioc);
+    int on_strand = 0;
+    auto body = [&]() -> task<void, io_strand> {
+        io_strand s = co_await asio::this_coro::executor;
+        BOOST_TEST((s == home));
+        asio::steady_timer t(elsewhere.ioc); // completes on the other context's thread
+        for (int i = 0; i < 50; ++i) {
+            t.expires_after(std::chrono::microseconds(50));
+            co_await t.async_wait(affine::use_affine);
+            on_strand += s.running_in_this_thread();
+            co_await asio::post(ioc, affine::use_affine);
+            on_strand += s.running_in_this_thread();
+        }
+    };
+    std::future<void> done = affine::co_spawn(home, body, asio::use_future);
+    std::thread second([&] { ioc.run(); });
+    ioc.run();
+    second.join();
+    done.get();
+    BOOST_TEST(on_strand == 100);
+}
+
+BOOST_AUTO_TEST_CASE(a_strict_task_takes_an_executor_type_too) {
+    asio::io_context ioc;
+    auto body = [&]() -> strict_task<int, io_executor> {
+        co_await asio::post(co_await asio::this_coro::executor, affine::use_affine);
+        co_return co_await typed_leaf<io_executor>(5) + 1;
+    };
+    // A strict_task awaits tasks of its executor type, whichever face they have.
+    std::future<int> f = affine::co_spawn(ioc, body, asio::use_future);
+    ioc.run();
+    BOOST_TEST(f.get() == 6);
+}
+
+BOOST_AUTO_TEST_CASE(this_coro_executor_in_a_chain_of_another_executor_type_is_reported) {
+    // Driven by hand into a chain whose home is an io_context executor, a task on a strand
+    // type cannot be given its executor: reported, not a wrong cast.
+    auto body = []() -> task<void> {
+        auto typed = []() -> task<int, io_strand> {
+            io_strand s = co_await asio::this_coro::executor;
+            (void)s;
+            co_return 1;
+        };
+        task<int, io_strand> t = typed();
+        auto h = t.handle();
+        h.promise().set_continuation(std::noop_coroutine());
+        h.promise().set_dispatcher(*affine::environment::current());
+        expecting_assertion = true;
+        last_assertion.clear();
+        h.resume();
+        expecting_assertion = false;
+        BOOST_TEST(last_assertion.find("another type") != std::string::npos);
+        BOOST_CHECK_THROW(h.promise().result(), std::logic_error);
+        co_return;
+    };
+    test::run(body);
 }

@@ -104,8 +104,8 @@ constexpr int iterations = 20000;
 
 // Runs `op()` `warmup` times, then counts the global allocations of
 // `iterations` more.
-template <class Op>
-task<long> steady_state_allocations(Op op) {
+template <class TaskExecutor = asio::any_io_executor, class Op>
+task<long, TaskExecutor> steady_state_allocations(Op op) {
     for (int i = 0; i < warmup; ++i)
         co_await op();
     long before = global_allocations.load();
@@ -114,10 +114,11 @@ task<long> steady_state_allocations(Op op) {
     co_return global_allocations.load() - before;
 }
 
-task<int> nested(int depth) {
+template <class TaskExecutor = asio::any_io_executor>
+task<int, TaskExecutor> nested(int depth) {
     if (depth == 0)
         co_return 0;
-    co_return 1 + co_await nested(depth - 1);
+    co_return 1 + co_await nested<TaskExecutor>(depth - 1);
 }
 
 // Gives the shared frame pool more free blocks of every size class than two
@@ -141,23 +142,27 @@ void reserve_frame_pool() {
 
 // Spawns the measurement on `ex` and waits for it (the thread running it is
 // the caller's `run()`).
-template <class Executor, class Op>
+template <class TaskExecutor = asio::any_io_executor, class Executor, class Op>
 std::future<long> spawn_measurement(Executor ex, Op op) {
     return affine::co_spawn(
-        ex, [op]() mutable { return steady_state_allocations(op); }, asio::use_future);
+        ex, [op]() mutable { return steady_state_allocations<TaskExecutor>(op); },
+        asio::use_future);
 }
 
-// The four steady-state loops of the guarantee, on a home executor `Home`
-// whose I/O objects use `IoExecutor`.
-template <class Home>
+// The steady-state loops of the guarantee, on a home executor `Home` (its I/O objects use it
+// too), in tasks whose executor type is `TaskExecutor`.
+template <class Home, class TaskExecutor = asio::any_io_executor>
 struct cases {
+    template <class T>
+    using task = affine::task<T, TaskExecutor>;
+
     using timer = asio::basic_waitable_timer<std::chrono::steady_clock,
                                              asio::wait_traits<std::chrono::steady_clock>, Home>;
     using socket = asio::basic_stream_socket<asio::local::stream_protocol, Home>;
 
     static auto nested_chain() {
         return []() -> task<void> {
-            int d = co_await nested(16);
+            int d = co_await nested<TaskExecutor>(16);
             if (d != 16)
                 std::abort();
         };
@@ -339,4 +344,36 @@ BOOST_AUTO_TEST_CASE(type_erased_strand_home_allocates_nothing) {
     BOOST_TEST(allocations == 0);
     BOOST_TEST_MESSAGE("strand invoker re-post allocations (Asio-internal), all cases: "
                        << strand_repost_allocations.load());
+}
+
+// The same loops in tasks with a concrete executor type (asio::awaitable<T, Executor>'s
+// migration): the chain keeps that executor as it is, and this_coro::executor yields it.
+template <class TaskExecutor, class Home>
+void check_typed_chain(asio::io_context& ioc, Home ex) {
+    using C = cases<Home, TaskExecutor>;
+    auto nested_f = spawn_measurement<TaskExecutor>(ex, C::nested_chain());
+    auto post_f = spawn_measurement<TaskExecutor>(ex, C::post(ex));
+    auto post_own_f = spawn_measurement<TaskExecutor>(ex, C::post_type_erased());
+    auto timer_f =
+        spawn_measurement<TaskExecutor>(ex, C::timer_wait(std::make_shared<typename C::timer>(ex)));
+    auto both_f = spawn_measurement<TaskExecutor>(ex, C::both(ex));
+    auto either_f = spawn_measurement<TaskExecutor>(ex, C::either(ex));
+    ioc.restart();
+    ioc.run();
+    BOOST_TEST(nested_f.get() == 0);
+    BOOST_TEST(post_f.get() == 0);
+    BOOST_TEST(post_own_f.get() == 0); // this_coro::executor: the typed executor, copied
+    BOOST_TEST(timer_f.get() == 0);
+    BOOST_TEST(both_f.get() == 0);
+    BOOST_TEST(either_f.get() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(typed_task_executors_steady_state_allocate_nothing) {
+    using io_executor = asio::io_context::executor_type;
+    asio::io_context ioc;
+    check_typed_chain<io_executor>(ioc, ioc.get_executor());
+    check_typed_chain<asio::strand<io_executor>>(ioc, asio::make_strand(ioc.get_executor()));
+    using with_default =
+        asio::as_tuple_t<affine::use_affine_t<io_executor>>::executor_with_default<io_executor>;
+    check_typed_chain<with_default>(ioc, with_default(ioc.get_executor()));
 }

@@ -198,6 +198,66 @@ bool run() {
 }
 } // namespace cancellation
 
+namespace typed_before {
+// tag::before_typed[]
+using executor_type = asio::io_context::executor_type;
+using executor_with_default =
+    asio::as_tuple_t<asio::use_awaitable_t<executor_type>>::executor_with_default<executor_type>;
+using timer = asio::steady_timer::rebind_executor<executor_with_default>::other;
+
+asio::awaitable<int, executor_type> wait_twice() {
+    executor_type ex = co_await asio::this_coro::executor; // the concrete type
+    timer t(ex, 1ms);
+    auto [ec] = co_await t.async_wait(); // as_tuple(use_awaitable_t<executor_type>)
+    t.expires_after(1ms);
+    auto [ec2] = co_await t.async_wait();
+    co_return !ec && !ec2 ? 2 : 0;
+}
+
+asio::awaitable<int, executor_type> typed_program() {
+    co_return co_await wait_twice() + co_await wait_twice();
+}
+// end::before_typed[]
+
+int run() {
+    asio::io_context ioc;
+    auto f = asio::co_spawn(executor_with_default(ioc.get_executor()), typed_program(),
+                            asio::use_future);
+    ioc.run();
+    return f.get();
+}
+} // namespace typed_before
+
+namespace typed_after {
+// tag::after_typed[]
+using executor_type = asio::io_context::executor_type;
+using executor_with_default = asio::as_tuple_t<
+    boost::affine::use_affine_t<executor_type>>::executor_with_default<executor_type>;
+using timer = asio::steady_timer::rebind_executor<executor_with_default>::other;
+
+boost::affine::task<int, executor_type> wait_twice() {
+    executor_type ex = co_await asio::this_coro::executor; // the concrete type
+    timer t(ex, 1ms);
+    auto [ec] = co_await t.async_wait(); // as_tuple(use_affine_t<executor_type>)
+    t.expires_after(1ms);
+    auto [ec2] = co_await t.async_wait();
+    co_return !ec && !ec2 ? 2 : 0;
+}
+
+boost::affine::task<int, executor_type> typed_program() {
+    co_return co_await wait_twice() + co_await wait_twice();
+}
+// end::after_typed[]
+
+int run() {
+    asio::io_context ioc;
+    auto f = boost::affine::co_spawn(executor_with_default(ioc.get_executor()), typed_program(),
+                                     asio::use_future);
+    ioc.run();
+    return f.get();
+}
+} // namespace typed_after
+
 int main() {
     int b = before::run();
     int a = after::run();
@@ -205,5 +265,8 @@ int main() {
     check(a == b, "the same program with boost::affine::task");
     check(interop::run() == 21, "interop both ways");
     check(cancellation::run(), "this_coro cancellation API in a task");
+    int tb = typed_before::run();
+    check(tb == 4, "asio::awaitable<T, Executor> program");
+    check(typed_after::run() == tb, "the same with boost::affine::task<T, Executor>");
     return all_good ? 0 : 1;
 }

@@ -126,8 +126,8 @@ typename or_result<T, U>::type or_value(and_outcome<T, U>& o, unsigned i) {
         return R(std::in_place_index<right>, o.b1_.value());
 }
 
-template <class T, class U>
-auto run_parallel(parallel_mode m, task<T> t, task<U> u) {
+template <class T, class U, class Executor>
+auto run_parallel(parallel_mode m, task<T, Executor> t, task<U, Executor> u) {
     return parallel_awaiter<T, U>(m, make_branch<T>(std::move(t)), make_branch<U>(std::move(u)));
 }
 
@@ -159,12 +159,13 @@ namespace awaitable_operators {
     rethrows (`asio::multiple_exceptions` holding the first operand's
     exception if both threw).
 
-    @return `task<void>` if both are void; the value of the non-void one if
-    one is; `std::tuple<T, U>` otherwise, and `std::tuple<T..., U>` if the
-    left operand already yields a tuple (so `a && b && c` is a flat tuple).
+    @return A task of the operands' `Executor`, yielding nothing if both are void; the value
+    of the non-void one if one is; `std::tuple<T, U>` otherwise, and `std::tuple<T..., U>` if
+    the left operand already yields a tuple (so `a && b && c` is a flat tuple).
 */
-template <class T, class U>
-task<typename detail::and_result<T, U>::type> operator&&(task<T> t, task<U> u) {
+template <class T, class U, class Executor>
+task<typename detail::and_result<T, U>::type, Executor> operator&&(task<T, Executor> t,
+                                                                   task<U, Executor> u) {
     auto o = co_await detail::run_parallel(detail::parallel_mode::cancel_on_failure, std::move(t),
                                            std::move(u));
     std::exception_ptr e0 = o.exception(0);
@@ -190,8 +191,9 @@ task<typename detail::and_result<T, U>::type> operator&&(task<T> t, task<U> u) {
     @throws asio::multiple_exceptions holding the first exception, if both
     threw.
 */
-template <class T, class U>
-task<typename detail::or_result<T, U>::type> operator||(task<T> t, task<U> u) {
+template <class T, class U, class Executor>
+task<typename detail::or_result<T, U>::type, Executor> operator||(task<T, Executor> t,
+                                                                  task<U, Executor> u) {
     auto o = co_await detail::run_parallel(detail::parallel_mode::cancel_on_success, std::move(t),
                                            std::move(u));
     unsigned first = o.first();

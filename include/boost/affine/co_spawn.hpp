@@ -335,6 +335,25 @@ spawn_root<Executor, T, Handler> make_spawn_root(spawn_args<Executor> const& arg
     }
 }
 
+// The executor type a chain keeps as its home: the task's, when it names one (co_spawn converts
+// the spawn executor to it); otherwise the spawn executor's own type.
+#define BOOST_AFFINE_DETAIL_SPAWN_EXECUTOR_MESSAGE                                                 \
+    "boost::affine::co_spawn: the executor must convert to the task's Executor type, as "          \
+    "asio::co_spawn requires of an asio::awaitable<T, Executor>"
+
+template <class Executor, class Task>
+using root_executor_t =
+    std::conditional_t<std::is_same_v<typename Task::executor_type, asio::any_io_executor>,
+                       Executor, typename Task::executor_type>;
+
+template <class Executor, class Task>
+constexpr bool spawn_executor_converts() {
+    if constexpr (std::is_same_v<typename Task::executor_type, asio::any_io_executor>)
+        return true;
+    else
+        return std::is_convertible_v<Executor const&, typename Task::executor_type>;
+}
+
 template <class Executor, class T>
 struct initiate_co_spawn {
     Executor ex_;
@@ -363,6 +382,9 @@ struct initiate_co_spawn {
     The task object was allocated before this call: to force an allocator on a
     whole chain, use the overload taking a function that returns the task.
 
+    A `task<T, Executor>` with a concrete `Executor` runs on `Executor(ex)`, kept as it is: `ex`
+    must convert to `Executor`, as `asio::co_spawn` requires of an `awaitable<T, Executor>`.
+
     @param ex The home executor.
     @param t The task to run.
     @param token The completion token: `detached`, `use_future`, a callback,
@@ -372,9 +394,14 @@ template <class Executor, any_task Task,
           class CompletionToken = asio::default_completion_token_t<Executor>>
     requires(asio::is_executor<Executor>::value || asio::execution::is_executor<Executor>::value)
 auto co_spawn(Executor const& ex, Task t, CompletionToken&& token = CompletionToken()) {
-    using T = typename Task::value_type;
-    return asio::async_initiate<CompletionToken, detail::completion_signature_t<T>>(
-        detail::initiate_co_spawn<Executor, T>{ex}, token, std::move(t));
+    if constexpr (!detail::spawn_executor_converts<Executor, Task>()) {
+        static_assert(detail::always_false_v<Task>, BOOST_AFFINE_DETAIL_SPAWN_EXECUTOR_MESSAGE);
+    } else {
+        using T = typename Task::value_type;
+        using Root = detail::root_executor_t<Executor, Task>;
+        return asio::async_initiate<CompletionToken, detail::completion_signature_t<T>>(
+            detail::initiate_co_spawn<Root, T>{Root(ex)}, token, std::move(t));
+    }
 }
 
 /** Starts a task chain made by `f()`, called on the home executor inside the
@@ -387,9 +414,14 @@ template <class Executor, task_function F,
     requires(asio::is_executor<Executor>::value || asio::execution::is_executor<Executor>::value)
 auto co_spawn(Executor const& ex, F&& f, CompletionToken&& token = CompletionToken()) {
     using Task = std::remove_cvref_t<std::invoke_result_t<F&>>;
-    using T = typename Task::value_type;
-    return asio::async_initiate<CompletionToken, detail::completion_signature_t<T>>(
-        detail::initiate_co_spawn<Executor, T>{ex}, token, std::forward<F>(f));
+    if constexpr (!detail::spawn_executor_converts<Executor, Task>()) {
+        static_assert(detail::always_false_v<Task>, BOOST_AFFINE_DETAIL_SPAWN_EXECUTOR_MESSAGE);
+    } else {
+        using T = typename Task::value_type;
+        using Root = detail::root_executor_t<Executor, Task>;
+        return asio::async_initiate<CompletionToken, detail::completion_signature_t<T>>(
+            detail::initiate_co_spawn<Root, T>{Root(ex)}, token, std::forward<F>(f));
+    }
 }
 
 /** Anything else passed to `co_spawn` as the thing to run: a compile-time

@@ -30,7 +30,7 @@ namespace boost::affine {
 
 class environment;
 
-template <class T, class Awaits>
+template <class T, class Executor, class Awaits>
 class basic_task;
 
 namespace detail {
@@ -79,6 +79,11 @@ inline void make_slot_inert(asio::cancellation_slot slot) noexcept {
     }
 }
 
+// Names an executor type without RTTI: its address is unique in the program (not a constant,
+// which a compiler may merge with another of the same value).
+template <class Executor>
+inline char executor_type_tag = 0;
+
 // Something a chain recycles for its operators (the cancellation of a branch of `&&` and `||`:
 // detail/parallel.hpp), on its root's list of spares. `free_` destroys it and frees its memory.
 struct recycled {
@@ -105,6 +110,9 @@ public:
     // True if `ex` is the home executor (as any_io_executor's ==, without making one).
     virtual bool home_is(asio::any_io_executor const& ex) const noexcept = 0;
     virtual asio::execution_context& home_context() const noexcept = 0;
+    // The home executor as it is kept, if its type is the one `tag` names
+    // (executor_type_tag<Executor>); null otherwise.
+    virtual void const* executor_if(void const* tag) const noexcept = 0;
     virtual bool home_running_in_this_thread() const noexcept = 0;
     // Post for `owner`: the environment whose chain the handler belongs to
     // (which it abandons if destroyed without being invoked).
@@ -341,7 +349,7 @@ private:
     friend class detail::branch_environment; // an operator's branch's
     template <class>
     friend class detail::resume_handler;
-    template <class, class>
+    template <class, class, class>
     friend class basic_task;
 
     // A task starts in this chain: it is now the chain's innermost.

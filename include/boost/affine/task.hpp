@@ -19,6 +19,8 @@
 #include <boost/affine/detail/misuse.hpp>
 #include <boost/affine/detail/result.hpp>
 
+#include <boost/asio/any_io_executor.hpp>
+
 #include <concepts>
 #include <coroutine>
 #include <type_traits>
@@ -68,9 +70,13 @@ inline constexpr unsigned char frame_allocated_flag = 1;
       allocator, and the task still resumes on its home executor.
 
     @tparam T The result type: `void`, a value type (also move-only) or a reference.
+    @tparam Executor What `co_await asio::this_coro::executor` yields, as in
+    `asio::awaitable<T, Executor>`: `asio::any_io_executor` (the default) or a concrete executor
+    type, which the chain then keeps as it is (`co_spawn` converts its executor to it). A task
+    awaits only tasks of the same `Executor`.
     @tparam Awaits `tiered_awaits` (`task`) or `strict_awaits` (`strict_task`).
 */
-template <class T, class Awaits>
+template <class T, class Executor, class Awaits>
 class [[nodiscard]] basic_task {
     static_assert(std::is_same_v<Awaits, tiered_awaits> || std::is_same_v<Awaits, strict_awaits>,
                   "boost::affine::basic_task: the policy is tiered_awaits (task) or "
@@ -81,7 +87,7 @@ public:
     /// the chain's environment, and its `await_transform` is the `Awaits` policy.
     class promise_type : public detail::frame_allocating_promise,
                          public affine_promise<promise_type, environment>,
-                         public detail::awaits_in_chain<promise_type, Awaits::strict>,
+                         public detail::awaits_in_chain<promise_type, Awaits::strict, Executor>,
                          public detail::promise_result<T> {
     public:
         promise_type() noexcept {
@@ -125,6 +131,8 @@ public:
 
     using handle_type = std::coroutine_handle<promise_type>;
     using value_type = T;
+    /// What `co_await asio::this_coro::executor` yields in the task.
+    using executor_type = Executor;
 
     basic_task(basic_task&&) noexcept = default;
     basic_task& operator=(basic_task&&) noexcept = default;
@@ -196,12 +204,12 @@ private:
     detail::task_link link_;
 };
 
-/** The task a coroutine returns instead of `asio::awaitable<T>`: the tiered policy (see
-    `basic_task`).
+/** The task a coroutine returns instead of `asio::awaitable<T, Executor>`: the tiered policy
+    (see `basic_task`).
 */
 // tag::task[]
-template <class T = void>
-using task = basic_task<T, tiered_awaits>;
+template <class T = void, class Executor = asio::any_io_executor>
+using task = basic_task<T, Executor, tiered_awaits>;
 // end::task[]
 
 /** A task that accepts only affine awaitables.
@@ -211,16 +219,16 @@ using task = basic_task<T, tiered_awaits>;
     `strict_task` compiles, none of its `co_await`s allocates.
 */
 // tag::strict_task[]
-template <class T = void>
-using strict_task = basic_task<T, strict_awaits>;
+template <class T = void, class Executor = asio::any_io_executor>
+using strict_task = basic_task<T, Executor, strict_awaits>;
 // end::strict_task[]
 
 /// True for `task<T>` and `strict_task<T>`.
 // tag::task_traits[]
 template <class T>
 struct is_task : std::false_type {};
-template <class T, class Awaits>
-struct is_task<basic_task<T, Awaits>> : std::true_type {};
+template <class T, class Executor, class Awaits>
+struct is_task<basic_task<T, Executor, Awaits>> : std::true_type {};
 
 /// A `task<T>` or `strict_task<T>`, whatever its const and reference qualification.
 template <class T>

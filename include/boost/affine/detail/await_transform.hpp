@@ -13,6 +13,7 @@
 #include <boost/affine/make_affine.hpp>
 #include <boost/affine/protocol.hpp>
 #include <boost/affine/use_affine.hpp>
+#include <boost/affine/detail/misuse.hpp>
 
 #include <boost/config.hpp>
 #include <boost/asio/deferred.hpp>
@@ -24,6 +25,11 @@
 #include <coroutine>
 #include <type_traits>
 #include <utility>
+
+namespace boost::affine {
+template <class T>
+struct is_task; // task.hpp
+} // namespace boost::affine
 
 namespace boost::affine::detail {
 
@@ -50,8 +56,27 @@ template <class I, class O>
 struct is_reset_cancellation_state_2<asio::this_coro::reset_cancellation_state_2_t<I, O>>
     : std::true_type {};
 
-template <bool Strict, class A>
+template <bool Strict, class Executor, class A>
 decltype(auto) transform_operand(environment& env, A&& a);
+
+// What `co_await this_coro::executor` yields in a coroutine whose executor type is `Executor`
+// (`void`: the library's own coroutines, which yield any_io_executor, as a task does by
+// default). A concrete type is the home executor as the chain keeps it: co_spawn converted the
+// spawn executor to the task's.
+template <class Executor>
+auto executor_of(environment& env) {
+    if constexpr (std::is_void_v<Executor> || std::is_same_v<Executor, asio::any_io_executor>) {
+        return env.get_executor();
+    } else {
+        auto const* ex = static_cast<Executor const*>(
+            environment_home::of(env).executor_if(&executor_type_tag<Executor>));
+        if (!ex)
+            report_misuse("boost::affine: co_await this_coro::executor in a task<T, Executor> "
+                          "whose chain's executor is of another type; start it with co_spawn "
+                          "or await it from a task of the same Executor");
+        return Executor(*ex);
+    }
+}
 
 // Out of line and cold: building a system_error inline would keep the
 // compiler from inlining every co_await's transformation.
@@ -60,12 +85,14 @@ decltype(auto) transform_operand(environment& env, A&& a);
 }
 
 // The tiered policy of seed 003, for tasks and the chain's root. `Strict`
-// rejects what would need a trampoline.
-template <bool Strict, class A>
+// rejects what would need a trampoline; `Executor` is the awaiting task's (void: a coroutine
+// of the library's own).
+template <bool Strict, class Executor, class A>
 decltype(auto) transform_awaitable(environment& env, A&& a) {
     using D = std::remove_cvref_t<A>;
     if constexpr (std::is_same_v<D, asio::this_coro::executor_t>) {
-        return ready_awaiter<asio::any_io_executor>{env.get_executor()};
+        using E = decltype(executor_of<Executor>(env));
+        return ready_awaiter<E>{executor_of<Executor>(env)};
     } else if constexpr (std::is_same_v<D, asio::this_coro::cancellation_state_t>) {
         return ready_awaiter<asio::cancellation_state>{env.cancellation_state()};
     } else if constexpr (std::is_same_v<D, asio::this_coro::reset_cancellation_state_0_t>) {
@@ -88,14 +115,20 @@ decltype(auto) transform_awaitable(environment& env, A&& a) {
         if (env.cancellation_state().cancelled() != asio::cancellation_type::none &&
             env.throw_if_cancelled()) [[unlikely]]
             throw_cancelled();
-        return transform_operand<Strict>(env, std::forward<A>(a));
+        return transform_operand<Strict, Executor>(env, std::forward<A>(a));
     }
 }
 
 // The tiers proper: what a co_await of an awaitable becomes.
-template <bool Strict, class A>
+template <bool Strict, class Executor, class A>
 decltype(auto) transform_operand(environment& env, A&& a) {
     using D = std::remove_cvref_t<A>;
+    if constexpr (is_task<D>::value && !std::is_void_v<Executor>) {
+        static_assert(std::is_same_v<typename D::executor_type, Executor>,
+                      "boost::affine::task<T, Executor>: a task awaits only tasks of its own "
+                      "Executor type, as asio::awaitable<T, Executor> does (its chain has one "
+                      "home executor, of one type)");
+    }
     if constexpr (asio::is_deferred<D>::value) {
         // Deferred operations complete with use_affine: no allocation either.
         return std::forward<A>(a)(use_affine);
@@ -120,14 +153,16 @@ decltype(auto) transform_operand(environment& env, A&& a) {
 
 // The await_transform of the library's promises (a task's, the spawn root's, an operator
 // branch's): the tiered policy, in the environment that the promise's dispatcher() names.
-template <class Derived, bool Strict = false>
+// `Executor`: the task's executor type; void for the library's own coroutines, which await
+// tasks of any executor type.
+template <class Derived, bool Strict = false, class Executor = void>
 class awaits_in_chain {
 public:
     template <class A>
     decltype(auto) await_transform(A&& a) {
         environment* e = static_cast<Derived&>(*this).dispatcher();
         BOOST_ASSERT_MSG(e, "boost::affine: task is not part of a chain");
-        return detail::transform_awaitable<Strict>(*e, std::forward<A>(a));
+        return detail::transform_awaitable<Strict, Executor>(*e, std::forward<A>(a));
     }
 };
 

@@ -53,7 +53,7 @@ private:
     // shared_ptr and a pointer in place; larger targets are shared on the
     // heap), so that get_executor() can make one without allocating.
     static constexpr bool erased_on_demand =
-        std::is_same_v<Executor, asio::any_io_executor> ||
+        std::is_base_of_v<asio::any_io_executor, Executor> ||
         (sizeof(Executor) <= 3 * sizeof(void*) && alignof(Executor) <= alignof(void*) &&
          std::is_nothrow_copy_constructible_v<Executor>);
     struct no_copy {};
@@ -95,8 +95,8 @@ private:
     }
 
     bool home_is(asio::any_io_executor const& ex) const noexcept override {
-        if constexpr (std::is_same_v<Executor, asio::any_io_executor>) {
-            return ex == ex_;
+        if constexpr (std::is_base_of_v<asio::any_io_executor, Executor>) {
+            return ex == static_cast<asio::any_io_executor const&>(ex_);
         } else {
             auto const* p = ex.target<Executor>();
             return p && *p == ex_;
@@ -105,6 +105,10 @@ private:
 
     asio::execution_context& home_context() const noexcept override {
         return asio::query(ex_, asio::execution::context);
+    }
+
+    void const* executor_if(void const* tag) const noexcept override {
+        return tag == &executor_type_tag<Executor> ? &ex_ : nullptr;
     }
 
     bool home_running_in_this_thread() const noexcept override {
@@ -127,11 +131,12 @@ private:
             // no fallback: the handler's own allocator is the same one, with.
             asio::post(ex_.get_inner_executor(), std::move(handler));
             return;
-        } else if constexpr (std::is_same_v<Executor, asio::any_io_executor>) {
-            bool posted = for_known_targets(ex_, [&](auto const& e) {
-                asio::post(e, std::move(handler));
-                return true;
-            });
+        } else if constexpr (std::is_base_of_v<asio::any_io_executor, Executor>) {
+            bool posted = for_known_targets(static_cast<asio::any_io_executor const&>(ex_),
+                                            [&](auto const& e) {
+                                                asio::post(e, std::move(handler));
+                                                return true;
+                                            });
             if (posted)
                 return;
         }

@@ -141,7 +141,7 @@ public:
     /// True if make(ex) keeps `ex` inline whatever its value (and so allocates nothing).
     template <class Executor>
     static constexpr bool always_inline() noexcept {
-        if constexpr (std::is_same_v<Executor, asio::any_io_executor>)
+        if constexpr (std::is_base_of_v<asio::any_io_executor, Executor>)
             return false;
         else if constexpr (requires(Executor const& ex) {
                                ex.get_inner_executor();
@@ -157,7 +157,12 @@ public:
     /// @throws std::bad_alloc if it must be kept through a shared pointer and that fails.
     template <class Executor>
     static home_executor_copy make(Executor const& ex) {
-        if constexpr (std::is_same_v<Executor, asio::any_io_executor>) {
+        if constexpr (std::is_base_of_v<asio::any_io_executor, Executor> &&
+                      !std::is_same_v<Executor, asio::any_io_executor>) {
+            // An adaptor of any_io_executor (use_affine_t<>::executor_with_default): what
+            // carries work home needs only the executor inside.
+            return make(static_cast<asio::any_io_executor const&>(ex));
+        } else if constexpr (std::is_same_v<Executor, asio::any_io_executor>) {
             home_executor_copy c;
             if (for_known_targets(ex, [&](auto const& e) {
                     using E = std::decay_t<decltype(e)>;

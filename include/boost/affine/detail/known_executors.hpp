@@ -44,8 +44,10 @@ template <class Executor>
 bool running_in_this_thread(Executor const& ex) noexcept {
     if constexpr (requires { ex.running_in_this_thread(); }) {
         return ex.running_in_this_thread();
-    } else if constexpr (std::is_same_v<Executor, asio::any_io_executor>) {
-        return for_known_targets(ex, [](auto const& e) { return e.running_in_this_thread(); });
+    } else if constexpr (std::is_base_of_v<asio::any_io_executor, Executor>) {
+        // any_io_executor, or an adaptor of it (use_affine_t<>::executor_with_default).
+        return for_known_targets(static_cast<asio::any_io_executor const&>(ex),
+                                 [](auto const& e) { return e.running_in_this_thread(); });
     } else {
         return false; // unknown: always post, which is correct if slower
     }
