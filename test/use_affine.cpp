@@ -35,6 +35,9 @@
 #include <boost/asio/use_future.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -565,4 +568,48 @@ BOOST_AUTO_TEST_CASE(every_asio_adapter_composes_with_use_affine) {
     other_work.reset();
     other_thread.join();
     BOOST_TEST(done);
+}
+
+// Boost.Beast's coroutine servers name their executor type and give their I/O objects a default
+// token on it: as_tuple_t<use_awaitable_t<E>>::executor_with_default<E>, acceptors and sockets
+// rebound to that, tasks of E. Renamed, the same serves a loopback connection.
+BOOST_AUTO_TEST_CASE(typed_executor_default_tokens_serve_a_loopback_connection) {
+    using executor_type = asio::io_context::executor_type;
+    using executor_with_default =
+        asio::as_tuple_t<affine::use_affine_t<executor_type>>::executor_with_default<executor_type>;
+    using acceptor_type = asio::ip::tcp::acceptor::rebind_executor<executor_with_default>::other;
+    using socket_type = asio::ip::tcp::socket::rebind_executor<executor_with_default>::other;
+
+    asio::io_context ioc;
+    acceptor_type acceptor(ioc.get_executor(), {asio::ip::address_v4::loopback(), 0});
+    unsigned short const port = acceptor.local_endpoint().port();
+    std::string received;
+    std::size_t written = 0;
+
+    auto server = [&]() -> task<void, executor_type> {
+        auto [ec, socket] = co_await acceptor.async_accept();
+        static_assert(std::is_same_v<decltype(socket), socket_type>);
+        BOOST_TEST(!ec);
+        char buf[5];
+        auto [ec2, n] = co_await asio::async_read(socket, asio::buffer(buf));
+        BOOST_TEST(!ec2);
+        received.assign(buf, n);
+    };
+    auto client = [&]() -> task<void, executor_type> {
+        socket_type socket(co_await asio::this_coro::executor);
+        auto [ec] = co_await socket.async_connect({asio::ip::address_v4::loopback(), port});
+        BOOST_TEST(!ec);
+        // as_default_on: a timer made to use the token of this executor type.
+        auto timer = affine::use_affine_t<executor_type>::as_default_on(
+            asio::steady_timer(co_await asio::this_coro::executor, std::chrono::milliseconds(1)));
+        co_await timer.async_wait();
+        auto [ec2, n] = co_await asio::async_write(socket, asio::buffer("hello", 5));
+        BOOST_TEST(!ec2);
+        written = n;
+    };
+    affine::co_spawn(ioc, server, asio::detached);
+    affine::co_spawn(executor_with_default(ioc.get_executor()), client, asio::detached);
+    ioc.run();
+    BOOST_TEST(written == 5u);
+    BOOST_TEST(received == "hello");
 }

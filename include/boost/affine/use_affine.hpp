@@ -17,6 +17,10 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
+#include <boost/asio/detail/handler_tracking.hpp>
+#if defined(BOOST_ASIO_ENABLE_HANDLER_TRACKING) && defined(BOOST_ASIO_HAS_SOURCE_LOCATION)
+#include <boost/asio/detail/source_location.hpp>
+#endif
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/defer.hpp>
 #include <boost/asio/post.hpp>
@@ -57,11 +61,38 @@ namespace boost::affine {
 */
 template <class Executor = asio::any_io_executor>
 struct use_affine_t {
+#if defined(BOOST_ASIO_ENABLE_HANDLER_TRACKING)
+    /// Records where the token was made, for Asio's handler tracking (as `use_awaitable_t`).
+    constexpr use_affine_t(
+#if defined(BOOST_ASIO_HAS_SOURCE_LOCATION)
+        asio::detail::source_location location = asio::detail::source_location::current()
+#endif
+            ) noexcept
+#if defined(BOOST_ASIO_HAS_SOURCE_LOCATION)
+        : file_name_(location.file_name())
+        , line_(static_cast<int>(location.line()))
+        , function_name_(location.function_name())
+#endif
+    {
+    }
+
+    /// For handler tracking, as `use_awaitable_t`'s: the operation's location in its records.
+    constexpr use_affine_t(char const* file_name, int line, char const* function_name) noexcept
+        : file_name_(file_name)
+        , line_(line)
+        , function_name_(function_name) {}
+
+    char const* file_name_ = nullptr;
+    int line_ = 0;
+    char const* function_name_ = nullptr;
+#else
     constexpr use_affine_t() noexcept = default;
 
-    /// For handler tracking, as `use_awaitable_t`'s; the location is unused.
+    /// For handler tracking, as `use_awaitable_t`'s; without BOOST_ASIO_ENABLE_HANDLER_TRACKING
+    /// the location is not kept.
     constexpr use_affine_t(char const* /*file_name*/, int /*line*/,
                            char const* /*function_name*/) noexcept {}
+#endif
 
     /// Adapts an executor so that `use_affine_t` is its default completion token.
     template <class InnerExecutor>
@@ -91,7 +122,7 @@ struct use_affine_t {
 };
 
 /// The `use_affine_t` completion token object.
-inline constexpr use_affine_t<> use_affine{};
+inline constexpr use_affine_t<> use_affine(nullptr, 0, nullptr);
 
 template <class Signature>
 class async_op;
@@ -143,6 +174,15 @@ struct async_op_access {
         return Op(std::forward<Initiation>(init), std::forward<InitArgs>(args)...);
     }
 };
+
+#if defined(BOOST_ASIO_ENABLE_HANDLER_TRACKING)
+// Where a use_affine token was made, for Asio's handler tracking.
+struct op_location {
+    char const* file_ = nullptr;
+    int line_ = 0;
+    char const* function_ = nullptr;
+};
+#endif
 
 } // namespace detail
 
@@ -210,6 +250,10 @@ public:
         // environment, even before the initiation has returned. So no atomic
         // read-modify-write decides who resumes.
         detail::initiation_mark mark(this);
+#if defined(BOOST_ASIO_ENABLE_HANDLER_TRACKING)
+        // Asio's records of the operation name where the token was made.
+        BOOST_ASIO_HANDLER_LOCATION((location_.file_, location_.line_, location_.function_));
+#endif
         vt->start(this);
         // *this may be gone now (resumed elsewhere): only the thread's state
         // tells what happened.
@@ -396,6 +440,15 @@ private:
     vtable const* vt_;
     std::coroutine_handle<> h_;
     environment* env_ = nullptr;
+#if defined(BOOST_ASIO_ENABLE_HANDLER_TRACKING)
+    template <class Initiation, class... InitArgs>
+    async_op(detail::op_location where, Initiation&& init, InitArgs&&... args)
+        : async_op(std::forward<Initiation>(init), std::forward<InitArgs>(args)...) {
+        location_ = where;
+    }
+
+    detail::op_location location_;
+#endif
 };
 
 namespace detail {
@@ -462,9 +515,16 @@ struct async_result<affine::use_affine_t<Executor>, R(Args...)> {
     using return_type = affine::async_op<void(Args...)>;
 
     template <class Initiation, class RawToken, class... InitArgs>
-    static return_type initiate(Initiation&& init, RawToken&&, InitArgs&&... args) {
+    static return_type initiate(Initiation&& init, [[maybe_unused]] RawToken&& token,
+                                InitArgs&&... args) {
+#if defined(BOOST_ASIO_ENABLE_HANDLER_TRACKING)
+        return affine::detail::async_op_access::make<return_type>(
+            affine::detail::op_location{token.file_name_, token.line_, token.function_name_},
+            std::forward<Initiation>(init), std::forward<InitArgs>(args)...);
+#else
         return affine::detail::async_op_access::make<return_type>(std::forward<Initiation>(init),
                                                                   std::forward<InitArgs>(args)...);
+#endif
     }
 };
 
