@@ -18,6 +18,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/bind_executor.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/experimental/channel.hpp>
@@ -1138,4 +1139,73 @@ BOOST_AUTO_TEST_CASE(
     BOOST_TEST(handlers == 0);
     BOOST_TEST(locals_alive.load() == 0);
     BOOST_TEST(frames.live.load() == 0);
+}
+
+// ---------------------------------------------------------------------------
+// A chain on a home run by several threads without a strand (an io_context run by two threads,
+// as Boost.Beast's servers run theirs) never runs while the initiation of the operation it
+// awaits is still running on another thread. Asio's initiations may touch the handler's
+// cancellation slot after starting their work (experimental::parallel_group does): a chain
+// resumed meanwhile by the completion, on another thread of its home, could have ended, and
+// its cancellation state be gone.
+
+namespace {
+
+// An operation whose work completes on another thread at once, while its initiation goes on a
+// little, then touches the handler's cancellation slot, as parallel_group_launch does.
+struct slow_initiation {
+    std::atomic<int>* started_;
+    std::atomic<int>* returned_;
+    asio::thread_pool* elsewhere_;
+
+    template <class Handler>
+    void operator()(Handler handler) const {
+        auto slot = asio::get_associated_cancellation_slot(handler);
+        ++*started_;
+        asio::post(*elsewhere_, [h = std::move(handler)]() mutable { std::move(h)(); });
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        if (slot.is_connected())
+            slot.template emplace<affine::detail::inert_cancellation_handler>();
+        ++*returned_;
+    }
+};
+
+template <class Token>
+auto async_slow(std::atomic<int>& started, std::atomic<int>& returned, asio::thread_pool& elsewhere,
+                Token&& token) {
+    return asio::async_initiate<Token, void()>(slow_initiation{&started, &returned, &elsewhere},
+                                               token);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_chain_never_runs_while_its_initiation_runs_on_another_thread) {
+    asio::io_context ioc(2);
+    asio::thread_pool elsewhere(1);
+    std::atomic<int> resumed_early{0}, done{0};
+    // One chain at a time, so that the home's other thread is idle and takes the completion
+    // at once.
+    constexpr int chains = 1;
+    for (int i = 0; i < chains; ++i) {
+        affine::co_spawn(
+            ioc,
+            [&]() -> task<void> {
+                std::atomic<int> started{0}, returned{0};
+                for (int j = 0; j < 20; ++j) {
+                    co_await async_slow(started, returned, elsewhere, affine::use_affine);
+                    // Every initiation has returned before the chain goes on (and, after the
+                    // last, ends: its cancellation state goes with it).
+                    if (returned.load() != started.load())
+                        ++resumed_early;
+                }
+                ++done;
+            },
+            asio::detached);
+    }
+    std::thread second([&] { ioc.run(); });
+    ioc.run();
+    second.join();
+    elsewhere.join();
+    BOOST_TEST(done.load() == chains);
+    BOOST_TEST(resumed_early.load() == 0);
 }

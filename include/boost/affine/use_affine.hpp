@@ -215,7 +215,7 @@ public:
 
     ~async_op() {
         if (idle()) {
-            vt_->destroy(this);
+            vt_.load(std::memory_order_relaxed)->destroy(this);
             return;
         }
         if (completed())
@@ -242,22 +242,34 @@ public:
             detail::report_misuse("boost::affine: an async_op is awaited once");
         h_ = h;
         env_ = &env;
-        vtable const* const vt = std::exchange(vt_, nullptr); // pending
+        vtable const* const vt = vt_.load(std::memory_order_relaxed);
+        vt_.store(nullptr, std::memory_order_relaxed); // pending
         // While the initiation runs, this thread's state names the operation:
         // a handler invoked inside it, on this thread, stores the values and
-        // leaves the resumption to us; a handler invoked on another thread
-        // does not see the mark and resumes the coroutine through the
-        // environment, even before the initiation has returned. So no atomic
-        // read-modify-write decides who resumes.
+        // leaves the resumption to us, with no atomic read-modify-write. A
+        // handler invoked on another thread cannot tell whether the initiation
+        // has returned (on a home run by several threads, an io_context or a
+        // thread_pool without a strand, it may run the chain at once): one
+        // exchange on each side decides who resumes, so the chain never runs
+        // while its initiation is still running elsewhere (Asio's initiations
+        // may touch the handler's cancellation slot after starting their work).
         detail::initiation_mark mark(this);
 #if defined(BOOST_ASIO_ENABLE_HANDLER_TRACKING)
         // Asio's records of the operation name where the token was made.
         BOOST_ASIO_HANDLER_LOCATION((location_.file_, location_.line_, location_.function_));
 #endif
         vt->start(this);
-        // *this may be gone now (resumed elsewhere): only the thread's state
-        // tells what happened.
-        return !mark.completed_inside();
+        if (mark.completed_inside())
+            return false;
+        // Not completed here. If a handler on another thread completed it meanwhile, it left the
+        // resumption to us; otherwise whoever completes it resumes the coroutine, from now on.
+        vtable const* expected = nullptr;
+        if (vt_.compare_exchange_strong(expected, &initiated_table, std::memory_order_acq_rel,
+                                        std::memory_order_acquire))
+            return true;
+        // Completed elsewhere during the initiation (resume now), or completed here with the
+        // resumption posted (the post resumes).
+        return expected != &completed_table;
     }
 
     /** Non-affine form: joins the chain running on this thread.
@@ -294,19 +306,27 @@ private:
     friend class detail::affine_handler<Args...>;
 
     // The phase is told by vt_ (one pointer serves both): idle, holding the
-    // initiation, while it is the stored initiation's table; pending, started,
-    // while it is null; completed, holding the values, once it is
-    // &completed_table. Written by the awaiting coroutine before the
-    // initiation and by the handler, read by the coroutine after its
-    // resumption (which the executor or the initiating thread orders after the
-    // handler).
-    bool idle() const noexcept { return vt_ != nullptr && vt_ != &completed_table; }
-    bool completed() const noexcept { return vt_ == &completed_table; }
-    void set_completed() noexcept { vt_ = &completed_table; }
+    // initiation, while it is the stored initiation's table; pending, being
+    // initiated, while it is null; initiated, once the initiation has returned
+    // uncompleted, &initiated_table; completed, holding the values,
+    // &completed_table (&posted_table if the resumption was posted from inside
+    // the initiation). The coroutine writes it before and after the initiation,
+    // the handler when it completes; the two exchanges of those last writes
+    // decide who resumes, and order the values before the resumption.
+    bool idle() const noexcept {
+        vtable const* vt = vt_.load(std::memory_order_relaxed);
+        return vt != nullptr && vt != &completed_table && vt != &posted_table &&
+               vt != &initiated_table;
+    }
+    bool completed() const noexcept {
+        vtable const* vt = vt_.load(std::memory_order_relaxed);
+        return vt == &completed_table || vt == &posted_table;
+    }
 
     struct vtable {
         void (*start)(async_op*);
         void (*destroy)(async_op*) noexcept;
+        unsigned char phase; // tells the three phase tables apart, whatever a linker folds
     };
 
     // The inline storage holds the initiation, then the values; aligned for the values and a
@@ -345,7 +365,7 @@ private:
                 // dispatch home: one post of the resumption, never inline.
                 destroy_stored<Stored>(self);
                 ::new (static_cast<void*>(self->storage_)) values();
-                self->set_completed();
+                self->vt_.store(&posted_table, std::memory_order_relaxed);
                 self->env_->post(self->h_);
                 return;
             }
@@ -368,8 +388,12 @@ private:
     }
 
     template <class Stored>
-    static constexpr vtable vtable_for{&start_stored<Stored>, &destroy_stored<Stored>};
-    static constexpr vtable completed_table{nullptr, nullptr};
+    static constexpr vtable vtable_for{&start_stored<Stored>, &destroy_stored<Stored>, 0};
+    // Completed, the values stored; completed inside the initiation, its resumption posted;
+    // initiation returned, not completed yet (what a handler elsewhere resumes).
+    static constexpr vtable completed_table{nullptr, nullptr, 1};
+    static constexpr vtable posted_table{nullptr, nullptr, 2};
+    static constexpr vtable initiated_table{nullptr, nullptr, 3};
 
     any_frame_allocator env_or_current_allocator() const noexcept {
         return env_ ? env_->get_frame_allocator() : detail::current_frame_allocator();
@@ -392,7 +416,7 @@ private:
             }
             ::new (static_cast<void*>(storage_)) Stored*(static_cast<Stored*>(p));
         }
-        vt_ = &vtable_for<Stored>;
+        vt_.store(&vtable_for<Stored>, std::memory_order_relaxed);
     }
 
     values& results() noexcept { return *std::launder(reinterpret_cast<values*>(storage_)); }
@@ -426,18 +450,21 @@ private:
     template <class... Vs>
     void complete(Vs&&... vs) {
         ::new (static_cast<void*>(storage_)) values(std::forward<Vs>(vs)...);
-        set_completed();
         // Inside the initiation, on its thread: await_suspend resumes.
-        if (detail::complete_inside_initiation(this))
+        if (detail::complete_inside_initiation(this)) {
+            vt_.store(&completed_table, std::memory_order_relaxed);
             return;
-        (*env_)(h_);
+        }
+        // Elsewhere: resume only if the initiation has returned; if not, it resumes.
+        if (vt_.exchange(&completed_table, std::memory_order_acq_rel) == &initiated_table)
+            (*env_)(h_);
     }
 
     // True if this operation's initiation is running on this thread.
     bool initiating_here() const noexcept { return detail::initiating(this); }
 
     alignas(storage_align) unsigned char storage_[storage_size];
-    vtable const* vt_;
+    std::atomic<vtable const*> vt_;
     std::coroutine_handle<> h_;
     environment* env_ = nullptr;
 #if defined(BOOST_ASIO_ENABLE_HANDLER_TRACKING)
