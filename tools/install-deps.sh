@@ -18,6 +18,7 @@ packages=(
     libboost-test1.81-dev
     libboost-container1.81-dev
     libboost1.81-tools-dev
+    libssl-dev
     clang-16
     libclang-rt-16-dev
     asciidoctor
