@@ -368,6 +368,20 @@ struct initiate_co_spawn {
     }
 };
 
+// What both co_spawn forms on an executor do: `what` is the task `Task`, or a function making
+// it. The chain's home is the task's executor type if it names one (converted from `ex`).
+template <class Task, class Executor, class CompletionToken, class What>
+auto spawn(Executor const& ex, CompletionToken& token, What&& what) {
+    if constexpr (!spawn_executor_converts<Executor, Task>()) {
+        static_assert(always_false_v<Task>, BOOST_AFFINE_DETAIL_SPAWN_EXECUTOR_MESSAGE);
+    } else {
+        using T = typename Task::value_type;
+        using Root = root_executor_t<Executor, Task>;
+        return asio::async_initiate<CompletionToken, completion_signature_t<T>>(
+            initiate_co_spawn<Root, T>{Root(ex)}, token, std::forward<What>(what));
+    }
+}
+
 } // namespace detail
 
 /** Starts a task chain on an executor, as an Asio asynchronous operation.
@@ -394,14 +408,7 @@ template <class Executor, any_task Task,
           class CompletionToken = asio::default_completion_token_t<Executor>>
     requires(asio::is_executor<Executor>::value || asio::execution::is_executor<Executor>::value)
 auto co_spawn(Executor const& ex, Task t, CompletionToken&& token = CompletionToken()) {
-    if constexpr (!detail::spawn_executor_converts<Executor, Task>()) {
-        static_assert(detail::always_false_v<Task>, BOOST_AFFINE_DETAIL_SPAWN_EXECUTOR_MESSAGE);
-    } else {
-        using T = typename Task::value_type;
-        using Root = detail::root_executor_t<Executor, Task>;
-        return asio::async_initiate<CompletionToken, detail::completion_signature_t<T>>(
-            detail::initiate_co_spawn<Root, T>{Root(ex)}, token, std::move(t));
-    }
+    return detail::spawn<Task>(ex, token, std::move(t));
 }
 
 /** Starts a task chain made by `f()`, called on the home executor inside the
@@ -413,15 +420,8 @@ template <class Executor, task_function F,
           class CompletionToken = asio::default_completion_token_t<Executor>>
     requires(asio::is_executor<Executor>::value || asio::execution::is_executor<Executor>::value)
 auto co_spawn(Executor const& ex, F&& f, CompletionToken&& token = CompletionToken()) {
-    using Task = std::remove_cvref_t<std::invoke_result_t<F&>>;
-    if constexpr (!detail::spawn_executor_converts<Executor, Task>()) {
-        static_assert(detail::always_false_v<Task>, BOOST_AFFINE_DETAIL_SPAWN_EXECUTOR_MESSAGE);
-    } else {
-        using T = typename Task::value_type;
-        using Root = detail::root_executor_t<Executor, Task>;
-        return asio::async_initiate<CompletionToken, detail::completion_signature_t<T>>(
-            detail::initiate_co_spawn<Root, T>{Root(ex)}, token, std::forward<F>(f));
-    }
+    return detail::spawn<std::remove_cvref_t<std::invoke_result_t<F&>>>(ex, token,
+                                                                        std::forward<F>(f));
 }
 
 /** Anything else passed to `co_spawn` as the thing to run: a compile-time
