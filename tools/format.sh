@@ -28,7 +28,7 @@ fi
 check=0
 if [[ "${1:-}" == "--check" ]]; then check=1; shift; fi
 if [[ $# -eq 0 ]]; then
-    mapfile -t files < <(git ls-files '*.hpp' '*.cpp' | grep -v '^example/\(asio\|beast\)/')
+    mapfile -t files < <(git ls-files '*.hpp' '*.cpp' | grep -v '^example/\(asio\|beast\)/\|^test/asio/')
 else
     files=("$@")
 fi
