@@ -88,6 +88,12 @@ void boost_affine_count_allocation(std::size_t n, bool sized) noexcept {
 
 namespace bench {
 
+/// Global allocations so far by the calling thread.
+inline std::uint64_t thread_allocations() noexcept {
+    int s = detail::alloc_slot;
+    return s < 0 ? 0 : detail::alloc_slots[s].n.load(std::memory_order_relaxed);
+}
+
 /// Global allocations so far, all threads.
 inline std::uint64_t allocations() noexcept {
     std::uint64_t n = 0;

@@ -38,6 +38,11 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/error.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -57,6 +62,7 @@
 
 namespace asio = boost::asio;
 namespace affine = boost::affine;
+namespace beast = boost::beast;
 using affine::task;
 using affine::use_affine;
 using boost::system::error_code;
@@ -612,4 +618,54 @@ BOOST_AUTO_TEST_CASE(typed_executor_default_tokens_serve_a_loopback_connection) 
     ioc.run();
     BOOST_TEST(written == 5u);
     BOOST_TEST(received == "hello");
+}
+
+// Boost.Beast's streams awaited with use_affine report timeouts and cancellation with the errors
+// asio::awaitable's coroutines see, in the same program.
+namespace {
+
+// What a read on a connection whose peer sends nothing ends with: after a tcp_stream timeout,
+// or after the chain's cancellation.
+template <bool Affine>
+boost::system::error_code beast_read_error(bool by_timeout) {
+    asio::io_context ioc;
+    asio::ip::tcp::acceptor acceptor(ioc, {asio::ip::address_v4::loopback(), 0});
+    asio::ip::tcp::socket client(ioc);
+    client.connect(acceptor.local_endpoint());
+    beast::tcp_stream stream(acceptor.accept());
+    boost::system::error_code result;
+    char buf[16];
+    auto read = [&](auto token) -> auto {
+        if (by_timeout)
+            stream.expires_after(std::chrono::milliseconds(20));
+        return stream.async_read_some(asio::buffer(buf), asio::redirect_error(token, result));
+    };
+    asio::cancellation_signal cancel;
+    if constexpr (Affine) {
+        affine::co_spawn(
+            ioc, [&]() -> task<void> { co_await read(use_affine); },
+            asio::bind_cancellation_slot(cancel.slot(), asio::detached));
+    } else {
+        asio::co_spawn(
+            ioc, [&]() -> asio::awaitable<void> { co_await read(asio::use_awaitable); },
+            asio::bind_cancellation_slot(cancel.slot(), asio::detached));
+    }
+    asio::steady_timer t(ioc, std::chrono::milliseconds(20));
+    if (!by_timeout)
+        t.async_wait([&](error_code) { cancel.emit(asio::cancellation_type::terminal); });
+    ioc.run();
+    return result;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(beast_stream_timeouts_and_cancellation_surface_as_with_awaitable) {
+    error_code const affine_timeout = beast_read_error<true>(true);
+    error_code const awaitable_timeout = beast_read_error<false>(true);
+    BOOST_TEST((affine_timeout == beast::error::timeout));
+    BOOST_TEST(affine_timeout == awaitable_timeout);
+    error_code const affine_cancel = beast_read_error<true>(false);
+    error_code const awaitable_cancel = beast_read_error<false>(false);
+    BOOST_TEST((affine_cancel == asio::error::operation_aborted));
+    BOOST_TEST(affine_cancel == awaitable_cancel);
 }
