@@ -669,3 +669,33 @@ BOOST_AUTO_TEST_CASE(beast_stream_timeouts_and_cancellation_surface_as_with_awai
     BOOST_TEST((affine_cancel == asio::error::operation_aborted));
     BOOST_TEST(affine_cancel == awaitable_cancel);
 }
+
+// A chain on a strand over a thread pool awaits a tcp_stream on that strand (the stream's
+// executor, which its timeouts use too): every read completes on one of the pool's threads and
+// resumes the chain on its strand.
+BOOST_AUTO_TEST_CASE(beast_stream_completions_resume_on_the_home_strand) {
+    asio::thread_pool pool(2);
+    auto home = asio::make_strand(pool);
+    asio::io_context io; // the client's socket, used synchronously
+    asio::ip::tcp::acceptor acceptor(pool, {asio::ip::address_v4::loopback(), 0});
+    asio::ip::tcp::socket client(io);
+    client.connect(acceptor.local_endpoint());
+    beast::tcp_stream stream(home);
+    acceptor.accept(stream.socket());
+    std::atomic<int> on_home{0};
+    std::future<void> done = affine::co_spawn(
+        home,
+        [&]() -> task<void> {
+            char buf[16];
+            for (int i = 0; i < 20; ++i) {
+                asio::write(client, asio::buffer("x", 1));
+                stream.expires_after(std::chrono::seconds(5));
+                co_await stream.async_read_some(asio::buffer(buf), use_affine);
+                on_home += home.running_in_this_thread();
+            }
+            stream.expires_never();
+        },
+        asio::use_future);
+    done.get();
+    BOOST_TEST(on_home.load() == 20);
+}
