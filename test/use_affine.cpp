@@ -691,7 +691,7 @@ BOOST_AUTO_TEST_CASE(beast_stream_completions_resume_on_the_home_strand) {
                 asio::write(client, asio::buffer("x", 1));
                 stream.expires_after(std::chrono::seconds(5));
                 co_await stream.async_read_some(asio::buffer(buf), use_affine);
-                on_home += home.running_in_this_thread();
+                on_home += on(home);
             }
             stream.expires_never();
         },
