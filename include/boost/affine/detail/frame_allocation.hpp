@@ -149,33 +149,49 @@ any_frame_allocator explicit_frame_allocator(A&& a) noexcept {
     }
 }
 
+// A coroutine's frame, for its arguments (see explicit_frame_allocator): from
+// the allocator they name, or the chain's.
+BOOST_FORCEINLINE void* allocate_for_arguments(std::size_t n) {
+    return allocate_frame(n);
+}
+
+template <class Arg0>
+BOOST_FORCEINLINE void* allocate_for_arguments(std::size_t n, Arg0& a0) {
+    if constexpr (has_frame_allocator<Arg0>)
+        return allocate_frame(n, explicit_frame_allocator(a0.get_frame_allocator()));
+    else
+        return allocate_frame(n);
+}
+
+template <class Arg0, class Arg1, class... Rest>
+BOOST_FORCEINLINE void* allocate_for_arguments(std::size_t n, Arg0& a0, Arg1& a1, Rest&...) {
+    constexpr bool tagged = std::is_same_v<std::remove_cv_t<Arg0>, std::allocator_arg_t>;
+    if constexpr (tagged && frame_allocator_like<Arg1&>)
+        return allocate_frame(n, explicit_frame_allocator(a1));
+    else if constexpr (has_frame_allocator<Arg0>)
+        return allocate_frame(n, explicit_frame_allocator(a0.get_frame_allocator()));
+    else if constexpr (!tagged && has_frame_allocator<Arg1>)
+        return allocate_frame(n, explicit_frame_allocator(a1.get_frame_allocator()));
+    else
+        return allocate_frame(n);
+}
+
 /** Mixin giving a promise type the library's frame allocation: the explicit
     forms first, the chain's current allocator otherwise.
+
+    One operator new for every parameter list, which looks at the arguments
+    in its body rather than in overload constraints: a coroutine lambda passes
+    its closure object first, and the closure is incomplete where its body
+    calls operator new. A constraint asking whether it has
+    get_frame_allocator() would be answered there, and differ from the answer
+    once the closure is complete (GCC 16 warns, -Wsfinae-incomplete); the
+    body is instantiated at the end of the translation unit, when every
+    closure is complete.
 */
 struct frame_allocating_promise {
-    BOOST_FORCEINLINE static void* operator new(std::size_t n) { return allocate_frame(n); }
-
-    template <class Alloc, class... Args>
-        requires frame_allocator_like<Alloc&>
-    static void* operator new(std::size_t n, std::allocator_arg_t, Alloc& a, Args&...) {
-        return allocate_frame(n, explicit_frame_allocator(a));
-    }
-
-    template <has_frame_allocator Arg0, class... Args>
-    static void* operator new(std::size_t n, Arg0& a0, Args&...) {
-        return allocate_frame(n, explicit_frame_allocator(a0.get_frame_allocator()));
-    }
-
-    template <class Arg0, has_frame_allocator Arg1, class... Args>
-        requires(!has_frame_allocator<Arg0> && !std::is_same_v<Arg0, std::allocator_arg_t>)
-    static void* operator new(std::size_t n, Arg0&, Arg1& a1, Args&...) {
-        return allocate_frame(n, explicit_frame_allocator(a1.get_frame_allocator()));
-    }
-
-    // Any other parameter list: the chain's allocator.
     template <class... Args>
-    BOOST_FORCEINLINE static void* operator new(std::size_t n, Args&...) {
-        return allocate_frame(n);
+    BOOST_FORCEINLINE static void* operator new(std::size_t n, Args&... args) {
+        return allocate_for_arguments(n, args...);
     }
 
     BOOST_FORCEINLINE static void operator delete(void* p, std::size_t n) noexcept {
