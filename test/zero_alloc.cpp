@@ -31,6 +31,7 @@
 #include <array>
 #include <atomic>
 #include <cstdlib>
+#include <cstdio>
 #include <cstring>
 #include <execinfo.h>
 #include <future>
@@ -55,6 +56,7 @@ namespace {
 std::atomic<long> global_allocations{0};
 std::atomic<long> strand_repost_allocations{0};
 std::atomic<bool> attributing{false};
+char first_repost_stack[8192]; // the call stack of the first re-post counted, for the log
 thread_local bool in_hook = false;
 
 void count_allocation() {
@@ -71,12 +73,23 @@ void count_allocation() {
     bool repost = false;
     // The re-post is on_invoker_exit (when not inlined): it executes a strand
     // invoker with Asio's recycling allocator; the strand's first scheduling
-    // of an invoker uses the handler's allocator instead.
-    for (int i = 0; names && i < n; ++i)
-        repost = repost || std::strstr(names[i], "on_invoker_exit") != nullptr ||
+    // of an invoker uses the handler's allocator instead. Only a frame of the
+    // strand's that is nearer the allocation than any of this library's counts:
+    // what a handler run by the strand allocates is not the strand's.
+    for (int i = 0; names && i < n && !repost; ++i) {
+        if (std::strstr(names[i], "5boost6affine") != nullptr) // (mangled names)
+            break;
+        repost = std::strstr(names[i], "on_invoker_exit") != nullptr ||
                  (std::strstr(names[i], "recycling_allocator") != nullptr &&
                   std::strstr(names[i], "strand_executor_service") != nullptr &&
-                  std::strstr(names[i], "invoker") != nullptr); // (mangled names)
+                  std::strstr(names[i], "invoker") != nullptr);
+    }
+    if (repost && first_repost_stack[0] == '\0') {
+        std::size_t used = 0;
+        for (int i = 0; names && i < n && used + 2 < sizeof first_repost_stack; ++i)
+            used += std::snprintf(first_repost_stack + used, sizeof first_repost_stack - used,
+                                  "  %s\n", names[i]);
+    }
     std::free(names);
     (repost ? strand_repost_allocations : global_allocations)
         .fetch_add(1, std::memory_order_relaxed);
@@ -287,8 +300,10 @@ BOOST_AUTO_TEST_CASE(strand_over_thread_pool_steady_state_allocates_nothing) {
     // settles over a few slabs: two passes over all cases warm up, the third
     // is measured.
     long nested = 0, post = 0, post_any = 0, timer = 0, ping = 0, both = 0, either = 0;
+    long reposts_before = 0;
     for (int pass = 0; pass < 3; ++pass) {
         attributing = pass == 2;
+        reposts_before = strand_repost_allocations.load();
         nested = spawn_measurement(s1, C::nested_chain()).get();
         post = spawn_measurement(s1, C::post(s1)).get();
         post_any = spawn_measurement(s1, C::post_type_erased()).get();
@@ -308,10 +323,17 @@ BOOST_AUTO_TEST_CASE(strand_over_thread_pool_steady_state_allocates_nothing) {
     BOOST_TEST(ping == 0);
     BOOST_TEST(both == 0);
     BOOST_TEST(either == 0);
-    // Reported, not asserted: Asio's strand invoker re-posts (see above).
+    // Asio's strand invoker re-posts (see above) when a handler reaches the strand while it
+    // runs: rare, not one per await. Measured 1 to 30 per 154,000 awaits with Boost 1.81 and
+    // 1.92; bounded at one per 100 awaits, so that one per await (what a post the library
+    // stopped recognising once looked like) fails.
+    long reposts = strand_repost_allocations.load() - reposts_before;
+    long awaits = 7 * long(warmup + iterations);
+    BOOST_TEST(reposts * 100 <= awaits);
     BOOST_TEST_MESSAGE("strand invoker re-post allocations (Asio-internal): "
-                       << strand_repost_allocations.load() << " over " << 2 * (warmup + iterations)
-                       << " timer and ping-pong awaits");
+                       << reposts << " over " << awaits << " awaits on two strands"
+                       << (first_repost_stack[0] ? ", the first from:\n" : "")
+                       << first_repost_stack);
 }
 
 BOOST_AUTO_TEST_CASE(type_erased_strand_home_allocates_nothing) {

@@ -156,16 +156,30 @@ class affine_handler;
 // with an any_io_executor: when `ex` is the chain's home, async_op posts the
 // resumption home itself (from the chain's allocator, to the concrete
 // executor) instead of letting Asio's any_executor::prefer allocate for it.
+// Asio's own names (asio::detail): the initiation alone up to Boost 1.88, with
+// a work function that does nothing (empty_work_function) from 1.90 on, which
+// is recognised by what it is rather than by its name. test/use_affine.cpp
+// checks, for the Boost it is built with, that what post and defer store is
+// recognised.
+template <class W>
+constexpr bool is_no_work_function =
+    std::is_empty_v<W> && std::is_trivially_copyable_v<W> &&
+    std::is_nothrow_default_constructible_v<W> && std::is_nothrow_invocable_r_v<void, W const&>;
+
+template <class Initiation>
+constexpr bool is_type_erased_post_initiation =
+    std::is_same_v<Initiation, asio::detail::initiate_post_with_executor<asio::any_io_executor>> ||
+    std::is_same_v<Initiation, asio::detail::initiate_defer_with_executor<asio::any_io_executor>>;
+
 template <class Stored>
 struct is_type_erased_post : std::false_type {};
-template <>
-struct is_type_erased_post<
-    std::tuple<asio::detail::initiate_post_with_executor<asio::any_io_executor>>> : std::true_type {
+template <class Initiation>
+struct is_type_erased_post<std::tuple<Initiation>>
+    : std::bool_constant<is_type_erased_post_initiation<Initiation>> {};
+template <class Initiation, class Work>
+struct is_type_erased_post<std::tuple<Initiation, Work>>
+    : std::bool_constant<is_type_erased_post_initiation<Initiation> && is_no_work_function<Work>> {
 };
-template <>
-struct is_type_erased_post<
-    std::tuple<asio::detail::initiate_defer_with_executor<asio::any_io_executor>>>
-    : std::true_type {};
 
 // Constructs async_op for async_result (which cannot be befriended portably).
 struct async_op_access {
@@ -511,6 +525,15 @@ public:
     executor_type get_executor() const noexcept {
         return handler_executor(environment_home::of(*op_->env_).handler_home());
     }
+
+    // Asio (1.82 on) completes some operations inside their initiation (a read that finds its
+    // data already there) through this executor, by default the I/O object's executor with
+    // blocking.never: a post, and on a strand one the strand re-posts its invoker for, with
+    // an allocation. The awaiting coroutine is running on its home executor, where this
+    // executor runs the completion inline: the async_op keeps the values and the coroutine
+    // goes on without suspending, with no post and no recursion.
+    using immediate_executor_type = handler_executor;
+    immediate_executor_type get_immediate_executor() const noexcept { return get_executor(); }
 
     using allocator_type = frame_std_allocator<void>;
     allocator_type get_allocator() const noexcept {
