@@ -26,7 +26,10 @@
 // cancelled.
 //
 // As in the original, the addresses are the arguments; added for the tests,
-// as the other examples have, a clean stop on SIGINT or SIGTERM.
+// as the other examples have, a clean stop on SIGINT or SIGTERM. The first
+// endpoint of a resolve is taken with `*results.begin()` instead of
+// `*results`: from Boost 1.87 on, the results cannot be dereferenced
+// themselves.
 //
 //   example_asio_throttling_proxy <listen_address> <listen_port>
 //                                 <target_address> <target_port>
@@ -123,9 +126,9 @@ int main(int argc, char* argv[]) {
         io_context ctx;
 
         auto listen_endpoint =
-            *tcp::resolver(ctx).resolve(argv[1], argv[2], tcp::resolver::passive);
+            *tcp::resolver(ctx).resolve(argv[1], argv[2], tcp::resolver::passive).begin();
 
-        auto target_endpoint = *tcp::resolver(ctx).resolve(argv[3], argv[4]);
+        auto target_endpoint = *tcp::resolver(ctx).resolve(argv[3], argv[4]).begin();
 
         tcp::acceptor acceptor(ctx, listen_endpoint);
         co_spawn(ctx, listen(acceptor, target_endpoint), detached);
