@@ -14,6 +14,8 @@
 // as the test's input files, which b2 and test/CMakeLists.txt pass); each is
 // found by its file name, example_asio_<name>.
 
+#include <boost/version.hpp>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -338,10 +340,10 @@ awaitable<void> idle_client(tcp::endpoint server) {
             " ms, with a timeout of 1000 ms");
 }
 
-} // namespace
-
-BOOST_AUTO_TEST_CASE(timeout_closes_idle_connections_only) {
-    server s = start(example_program("timeout"), [](unsigned short port) {
+// An echo server with a timeout of 1 s (argv[2]) keeps its active connections and closes its
+// idle ones; stopped with a connection inside its timeout, it exits cleanly.
+void check_timeout(std::string const& name) {
+    server s = start(example_program(name), [](unsigned short port) {
         return std::vector<std::string>{std::to_string(port), "1"};
     });
 
@@ -356,6 +358,94 @@ BOOST_AUTO_TEST_CASE(timeout_closes_idle_connections_only) {
     idle.connect(loopback(s.port));
     stop(s);
 }
+
+} // namespace
+
+// A watchdog task beside the echo, joined by && (Boost 1.81's timeout.cpp, 1.92's
+// timeout_watchdog.cpp).
+BOOST_AUTO_TEST_CASE(timeout_closes_idle_connections_only) {
+    check_timeout("timeout");
+}
+
+#if BOOST_VERSION >= 108600
+// Each operation awaited with cancel_after as its token.
+BOOST_AUTO_TEST_CASE(timeout_cancel_after_closes_idle_connections_only) {
+    check_timeout("timeout_cancel_after");
+}
+
+// ---------------------------------------------------------------------------
+// Mutual exclusion with a channel (Boost 1.92's channels examples)
+
+namespace {
+
+// Sends five lines, one each 300 ms, then reads what came back: each line echoed once, after
+// "<line>", in order, and heartbeats ("<heartbeat>"; one a second) between whole messages,
+// never inside one: the session's two actors never write at once.
+awaitable<void> line_client(tcp::endpoint server, std::string name) {
+    tcp::socket s(co_await asio::this_coro::executor);
+    co_await s.async_connect(server, use_awaitable);
+    asio::steady_timer timer(s.get_executor());
+    constexpr int lines = 5;
+    for (int i = 0; i < lines; ++i) {
+        std::string const line = "line " + std::to_string(i) + " of " + name + "\n";
+        co_await asio::async_write(s, asio::buffer(line), use_awaitable);
+        timer.expires_after(300ms);
+        co_await timer.async_wait(use_awaitable);
+    }
+    std::string data;
+    int echoed = 0, heartbeats = 0;
+    while (echoed < lines || heartbeats == 0) {
+        std::size_t n =
+            co_await asio::async_read_until(s, asio::dynamic_buffer(data), '\n', use_awaitable);
+        std::string const record = data.substr(0, n);
+        data.erase(0, n);
+        if (record == "<heartbeat>\n") {
+            ++heartbeats;
+        } else if (record == "<line>line " + std::to_string(echoed) + " of " + name + "\n") {
+            ++echoed;
+        } else {
+            throw std::runtime_error(name + ": unexpected record '" + record + "' after " +
+                                     std::to_string(echoed) + " lines");
+        }
+    }
+}
+
+void check_mutual_exclusion(std::string const& name) {
+    server s = start(example_program(name), [](unsigned short port) {
+        return std::vector<std::string>{"127.0.0.1", std::to_string(port)};
+    });
+    clients c;
+    c.spawn(line_client(loopback(s.port), name));
+    c.spawn(line_client(loopback(s.port), name));
+    c.run();
+    // Stopped with a session open.
+    asio::io_context idle_context;
+    tcp::socket idle(idle_context);
+    idle.connect(loopback(s.port));
+    stop(s);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(mutual_exclusion_1_keeps_messages_whole) {
+    check_mutual_exclusion("mutual_exclusion_1");
+}
+
+BOOST_AUTO_TEST_CASE(mutual_exclusion_2_keeps_messages_whole) {
+    check_mutual_exclusion("mutual_exclusion_2");
+}
+#else
+// Built with an older Boost, the examples of Boost 1.92 say what they need and exit.
+BOOST_AUTO_TEST_CASE(examples_of_newer_boost_say_what_they_need) {
+    for (char const* name : {"timeout_cancel_after", "mutual_exclusion_1", "mutual_exclusion_2"}) {
+        child_process p(example_program(name), {});
+        std::optional<int> const status = p.wait_for(5s);
+        BOOST_TEST_REQUIRE(status.has_value());
+        BOOST_TEST((WIFEXITED(*status) && WEXITSTATUS(*status) == 0));
+        BOOST_TEST(p.output().find("needs Boost 1.86 or later") != std::string::npos);
+    }
+}
+#endif
 
 // ---------------------------------------------------------------------------
 // The throttling proxy

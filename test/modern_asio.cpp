@@ -59,8 +59,8 @@ namespace asio = boost::asio;
 namespace affine = boost::affine;
 using affine::task;
 using affine::use_affine;
-using boost::system::error_code;
 using asio::ip::tcp;
+using boost::system::error_code;
 using namespace std::chrono_literals;
 
 namespace {
@@ -275,8 +275,8 @@ BOOST_AUTO_TEST_CASE(cancel_after_and_cancel_at_time_out_the_operation) {
         BOOST_TEST(on(strand));
 
         auto [ec, n] = co_await server.async_read_some(
-            asio::buffer(buf), asio::cancel_at(std::chrono::steady_clock::now() + 5ms,
-                                               asio::as_tuple(use_affine)));
+            asio::buffer(buf),
+            asio::cancel_at(std::chrono::steady_clock::now() + 5ms, asio::as_tuple(use_affine)));
         BOOST_TEST(ec == asio::error::operation_aborted);
         BOOST_TEST(n == 0u);
         BOOST_TEST(on(strand));
@@ -293,8 +293,8 @@ BOOST_AUTO_TEST_CASE(cancel_after_and_cancel_at_time_out_the_operation) {
 
         // The socket is not harmed: a read with a timeout it meets completes with the data.
         co_await asio::async_write(client, asio::buffer("pong", 4), use_affine);
-        std::size_t got = co_await server.async_read_some(asio::buffer(buf),
-                                                          asio::cancel_after(10s, use_affine));
+        std::size_t got =
+            co_await server.async_read_some(asio::buffer(buf), asio::cancel_after(10s, use_affine));
         BOOST_TEST(std::string(buf, got) == "pong");
         BOOST_TEST(on(strand));
     });
@@ -314,8 +314,8 @@ BOOST_AUTO_TEST_CASE(bind_immediate_executor_around_use_affine) {
         while (total < 6) {
             total += co_await server.async_read_some(
                 asio::buffer(buf + total, 1),
-                asio::bind_immediate_executor(asio::require(strand, asio::execution::blocking.never),
-                                              use_affine));
+                asio::bind_immediate_executor(
+                    asio::require(strand, asio::execution::blocking.never), use_affine));
             BOOST_TEST(on(strand));
         }
         BOOST_TEST(std::string(buf, 6) == "abcdef");
