@@ -10,10 +10,13 @@ include_guard(GLOBAL)
 
 # boost_affine_target_options(<target> [WERROR] [NO_SANITIZE])
 #
-#   WERROR       treat warnings as errors (tests)
+#   WERROR       treat warnings as errors (tests; everything with BOOST_AFFINE_WERROR)
 #   NO_SANITIZE  ignore BOOST_AFFINE_SANITIZE (benchmarks, compile-fail tests)
 function(boost_affine_target_options target)
     cmake_parse_arguments(PARSE_ARGV 1 ARG "WERROR;NO_SANITIZE" "" "")
+    if(BOOST_AFFINE_WERROR)
+        set(ARG_WERROR ON)
+    endif()
 
     # -std=c++20, not gnu++20: what b2 and users' strict builds see.
     set_target_properties(${target} PROPERTIES CXX_EXTENSIONS OFF)

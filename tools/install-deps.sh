@@ -25,6 +25,7 @@ packages=(
     ruby-rouge
     gnuplot-nox
     python3
+    debootstrap
 )
 
 missing=()

@@ -7,7 +7,7 @@
 # THE test command. Builds and runs every test in test/Jamfile in several
 # configurations, each in its own directory under build/:
 #
-#   gcc       g++ Release (-O3 -DNDEBUG)        ctest
+#   gcc       g++ Release (-O3 -DNDEBUG)        ctest, with the examples
 #   clang     clang++-16 Release                ctest
 #   asan      clang++-16 -O2 -g, assertions on, -fsanitize=address,undefined:
 #             ctest (the no-sanitizer tests are not even built)
@@ -22,6 +22,14 @@
 #             add_subdirectory consumer
 #   docs      tools/build-docs.sh (AsciiDoc, warnings fail) and
 #             tools/check-doc-snippets.sh (every doc snippet compiled and run)
+#   trixie    Debian 13 in a chroot (tools/chroot.sh): g++ 14 Release ctest
+#             with Asio's examples, clang++ 19 Release ctest; then Boost 1.88
+#             in place of 1.83, g++ 14 Release ctest of the core tests
+#   sid       Debian unstable likewise: g++ 16 with Asio's and Beast's
+#             examples, clang++ 22, Boost 1.92; then Boost 1.90, g++ 16 core
+#
+# The chroots are made in the background from the start of the run (they need
+# root, and debootstrap), in build/chroot/, once: a later run reuses them.
 #
 # BOOST_AFFINE_STAGES="gcc clang" runs a subset (default: all, in the order
 # above). BOOST_AFFINE_JOBS sets the parallelism (default 2).
@@ -39,7 +47,7 @@ cd "$root"
 
 "$root/tools/install-deps.sh"
 
-all_stages="gcc clang asan tsan fuzz debug b2 consumer docs"
+all_stages="gcc clang asan tsan fuzz debug b2 consumer docs trixie sid"
 stages="${BOOST_AFFINE_STAGES:-$all_stages}"
 jobs="${BOOST_AFFINE_JOBS:-2}"
 build="$root/build"
@@ -71,7 +79,7 @@ summary=()
 note() {
     total_passed=$((total_passed + $3))
     total_failed=$((total_failed + $4))
-    summary+=("$(printf '%-9s %-4s %4d passed, %4d failed  (%ds)%s' \
+    summary+=("$(printf '%-16s %-4s %4d passed, %4d failed  (%ds)%s' \
         "$1" "$2" "$3" "$4" "$5" "${6:+  $6}")")
 }
 
@@ -89,7 +97,7 @@ run_ctest() {
     local dir="$1" log="$2"
     shift 2
     local rc=0
-    ctest --test-dir "$dir" --output-on-failure --no-tests=error -j"$jobs" "$@" \
+    in_stage ctest --test-dir "$dir" --output-on-failure --no-tests=error -j"$jobs" "$@" \
         2>&1 | tee "$log" || rc=$?
     local line
     line=$(grep -E '[0-9]+ tests failed out of [0-9]+' "$log" | tail -n 1 || true)
@@ -107,6 +115,18 @@ run_ctest() {
     fi
 }
 
+# A stage's commands run on this machine, or, while stage_chroot names one (a
+# directory made by tools/chroot.sh), inside that chroot, where the source is
+# /src (tools/chroot.sh sync) and the stage's build directory /src/build/<stage>.
+stage_chroot=""
+in_stage() {
+    if [[ -n "$stage_chroot" ]]; then
+        "$root/tools/chroot.sh" run "$stage_chroot" "$@"
+    else
+        "$@"
+    fi
+}
+
 # cmake_stage <stage> <ctest args...> -- <cmake configure args...>
 cmake_stage() {
     local stage="$1"
@@ -117,24 +137,30 @@ cmake_stage() {
         shift
     done
     shift
-    local dir="$build/$stage"
+    local src="$root" dir="$build/$stage" host_dir="$build/$stage"
+    if [[ -n "$stage_chroot" ]]; then
+        src=/src
+        dir="/src/build/$stage"
+        host_dir="$stage_chroot$dir"
+    fi
     local log="$logs/$stage"
     local start=$SECONDS
 
     banner "$stage: configure"
-    if ! cmake -S "$root" -B "$dir" -G "Unix Makefiles" "$@" 2>&1 | tee "$log.configure.log"; then
+    if ! in_stage cmake -S "$src" -B "$dir" -G "Unix Makefiles" "$@" 2>&1 \
+            | tee "$log.configure.log"; then
         note "$stage" FAIL 0 1 $((SECONDS - start)) "configure failed"
         return
     fi
 
     banner "$stage: build"
     # A test that no longer compiles must not run its previous executable.
-    if [[ -d "$dir/test" ]]; then
-        find "$dir/test" -maxdepth 1 -type f -name 'test_*' -delete
+    if [[ -d "$host_dir/test" ]]; then
+        find "$host_dir/test" -maxdepth 1 -type f -name 'test_*' -delete
     fi
     local build_ok=1
     # -k: one test that does not compile must not hide the others.
-    if ! cmake --build "$dir" -j"$jobs" -- -k 2>&1 | tee "$log.build.log"; then
+    if ! in_stage cmake --build "$dir" -j"$jobs" -- -k 2>&1 | tee "$log.build.log"; then
         build_ok=0
     fi
 
@@ -157,12 +183,14 @@ cmake_stage() {
 
 stage_gcc() {
     cmake_stage gcc -- \
-        -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=g++
+        -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=g++ -DBOOST_AFFINE_WERROR=ON
 }
 
+# Tests only (the examples and benchmarks are built by g++, here and in Debian unstable).
 stage_clang() {
     cmake_stage clang -- \
-        -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++-16
+        -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++-16 \
+        -DBOOST_AFFINE_BUILD_EXAMPLES=OFF -DBOOST_AFFINE_BUILD_BENCH=OFF
 }
 
 stage_asan() {
@@ -320,6 +348,108 @@ stage_consumer() {
         note consumer FAIL "$passed" "$failed" $((SECONDS - start))
     fi
 }
+
+# The Debian releases of the matrix, each in a chroot under build/chroot/ made by
+# tools/chroot.sh (debootstrap, from the archive this machine's apt configuration
+# names), its compilers and Boost from its own packages; then the same chroot with
+# a second Boost of that release.
+trixie_packages=(g++-14 clang-19 cmake make
+    libboost1.83-dev libboost-test1.83-dev libboost-container1.83-dev)
+trixie_second_boost=(libboost1.88-dev libboost-test1.88-dev libboost-container1.88-dev)
+sid_packages=(g++-16 clang-22 cmake make libssl-dev
+    libboost1.92-dev libboost-test1.92-dev libboost-container1.92-dev)
+sid_second_boost=(libboost1.90-dev libboost-test1.90-dev libboost-container1.90-dev)
+
+declare -A chroot_pid=()
+
+# Starts making the chroot of <suite> in the background: debootstrap fetches while the
+# stages before it build.
+start_chroot() {
+    local suite="$1"
+    local -n packages="${suite}_packages"
+    if [[ $(id -u) -ne 0 ]]; then
+        return
+    fi
+    "$root/tools/chroot.sh" make "$build/chroot/$suite" "$suite" "${packages[@]}" \
+        > "$logs/chroot-$suite.log" 2>&1 &
+    chroot_pid[$suite]=$!
+}
+
+# The core of the suite, for the second Boost of a release: what meets Asio most.
+core_tests="task;use_affine;co_spawn;awaitable_operators;affinity;reliability;zero_alloc;modern_asio"
+
+# chroot_stage <suite> <g++> <clang++> <Beast examples: ON|OFF> <second Boost>: in the chroot of
+# <suite>, its g++ with the examples (Asio's; Beast's too if asked) and its clang++, the tests
+# only, all Release with -Werror on everything; then with <second Boost> installed in place of
+# the first, its g++ with the core tests ($core_tests).
+chroot_stage() {
+    local suite="$1" gxx="$2" clangxx="$3" beast="$4" second="$5"
+    local -n second_packages="${suite}_second_boost"
+    local dir="$build/chroot/$suite"
+    local start=$SECONDS
+    banner "$suite: Debian $suite in $dir"
+    if [[ $(id -u) -ne 0 ]]; then
+        note "$suite" FAIL 0 1 0 "needs root (debootstrap, chroot); BOOST_AFFINE_STAGES leaves it out"
+        return
+    fi
+    if ! wait "${chroot_pid[$suite]}"; then
+        tail -n 30 "$logs/chroot-$suite.log"
+        note "$suite" FAIL 0 1 $((SECONDS - start)) "debootstrap failed (build/logs/chroot-$suite.log)"
+        return
+    fi
+    # The release's own Boost (a chroot kept from an earlier run may hold the second).
+    local -n packages="${suite}_packages"
+    if ! "$root/tools/chroot.sh" install "$dir" "${packages[@]}" > "$logs/chroot-$suite-boost.log" 2>&1; then
+        tail -n 30 "$logs/chroot-$suite-boost.log"
+        note "$suite" FAIL 0 1 $((SECONDS - start)) "apt-get install failed"
+        return
+    fi
+    "$root/tools/chroot.sh" sync "$dir"
+    note "$suite" PASS 0 0 $((SECONDS - start)) "chroot ready (waited for debootstrap)"
+
+    stage_chroot="$dir"
+    local no_beast=()
+    if [[ $beast != ON ]]; then
+        no_beast=(-DCMAKE_DISABLE_FIND_PACKAGE_OpenSSL=ON)
+    fi
+    cmake_stage "$suite-gcc${gxx#g++-}" -- \
+        -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER="$gxx" -DBOOST_AFFINE_WERROR=ON \
+        -DBOOST_AFFINE_BUILD_BENCH=OFF "${no_beast[@]}"
+    cmake_stage "$suite-clang${clangxx#clang++-}" -- \
+        -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER="$clangxx" -DBOOST_AFFINE_WERROR=ON \
+        -DBOOST_AFFINE_BUILD_EXAMPLES=OFF -DBOOST_AFFINE_BUILD_BENCH=OFF
+
+    start=$SECONDS
+    banner "$suite: Boost $second in place of the release's own"
+    if "$root/tools/chroot.sh" install "$dir" "${second_packages[@]}" \
+            > "$logs/chroot-$suite-boost$second.log" 2>&1; then
+        cmake_stage "$suite-boost$second" -- \
+            -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER="$gxx" -DBOOST_AFFINE_WERROR=ON \
+            -DBOOST_AFFINE_BUILD_EXAMPLES=OFF -DBOOST_AFFINE_BUILD_BENCH=OFF \
+            -DBOOST_AFFINE_TEST_ONLY="$core_tests"
+    else
+        tail -n 30 "$logs/chroot-$suite-boost$second.log"
+        note "$suite-boost$second" FAIL 0 1 $((SECONDS - start)) "apt-get install failed"
+    fi
+    stage_chroot=""
+}
+
+# Debian 13: g++ 14 (with Asio's examples), clang 19, Boost 1.83; then Boost 1.88.
+stage_trixie() {
+    chroot_stage trixie g++-14 clang++-19 OFF 1.88
+}
+
+# Debian unstable: g++ 16 (with Asio's and Beast's examples), clang 22, Boost 1.92; then
+# Boost 1.90.
+stage_sid() {
+    chroot_stage sid g++-16 clang++-22 ON 1.90
+}
+
+for s in $stages; do
+    case "$s" in
+        trixie | sid) start_chroot "$s" ;;
+    esac
+done
 
 for s in $stages; do
     "stage_$s"
