@@ -113,6 +113,14 @@ void stop(server& s) {
     }
 }
 
+// Connects to the example, then stops it as above: it must exit cleanly with a connection open.
+void stop_with_a_connection_open(server& s) {
+    asio::io_context idle_context;
+    tcp::socket idle(idle_context);
+    idle.connect(loopback(s.port));
+    stop(s);
+}
+
 // ---------------------------------------------------------------------------
 // Clients, with plain Asio
 
@@ -353,10 +361,7 @@ void check_timeout(std::string const& name) {
     c.run();
 
     // Stopped with a connection inside its timeout.
-    asio::io_context idle_context;
-    tcp::socket idle(idle_context);
-    idle.connect(loopback(s.port));
-    stop(s);
+    stop_with_a_connection_open(s);
 }
 
 } // namespace
@@ -418,11 +423,7 @@ void check_mutual_exclusion(std::string const& name) {
     c.spawn(line_client(loopback(s.port), name));
     c.spawn(line_client(loopback(s.port), name));
     c.run();
-    // Stopped with a session open.
-    asio::io_context idle_context;
-    tcp::socket idle(idle_context);
-    idle.connect(loopback(s.port));
-    stop(s);
+    stop_with_a_connection_open(s);
 }
 
 } // namespace
