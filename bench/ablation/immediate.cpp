@@ -16,6 +16,11 @@
 //
 // It also prints how many handlers the io_context ran.
 
+#include <boost/version.hpp>
+#if BOOST_VERSION < 108200
+#error "bench/ablation/immediate.cpp needs Boost 1.82 or later (immediate completion)"
+#endif
+
 #include <boost/affine.hpp>
 #include <boost/asio.hpp>
 #include <cstdio>
@@ -30,7 +35,8 @@ affine::task<void> reads(tcp::socket& s, int n, bool asio_default) {
     auto ex = s.get_executor();
     for (int i = 0; i < n; ++i) {
         if (asio_default)
-            co_await s.async_read_some(asio::buffer(&c, 1),
+            co_await s.async_read_some(
+                asio::buffer(&c, 1),
                 asio::bind_immediate_executor(asio::require(ex, asio::execution::blocking.never),
                                               affine::use_affine));
         else
@@ -57,7 +63,8 @@ int main(int argc, char** argv) {
     a.set_option(asio::socket_base::send_buffer_size(opt));
     std::string data(n, 'x');
     asio::write(a, asio::buffer(data));
-    while (b.available() < std::size_t(n)) {}
+    while (b.available() < std::size_t(n)) {
+    }
     if (variant == 2)
         asio::co_spawn(ioc, reads_awaitable(b, n), asio::detached);
     else
