@@ -56,7 +56,10 @@ namespace {
 std::atomic<long> global_allocations{0};
 std::atomic<long> strand_repost_allocations{0};
 std::atomic<bool> attributing{false};
-char first_repost_stack[8192]; // the call stack of the first re-post counted, for the log
+// The call stack of the first re-post counted, for the log; written once, by the thread that
+// claims it (the pool's two threads may both meet a re-post).
+char first_repost_stack[8192];
+std::atomic<bool> first_repost_claimed{false};
 thread_local bool in_hook = false;
 
 void count_allocation() {
@@ -84,7 +87,7 @@ void count_allocation() {
                   std::strstr(names[i], "strand_executor_service") != nullptr &&
                   std::strstr(names[i], "invoker") != nullptr);
     }
-    if (repost && first_repost_stack[0] == '\0') {
+    if (repost && !first_repost_claimed.exchange(true)) {
         std::size_t used = 0;
         for (int i = 0; names && i < n && used + 2 < sizeof first_repost_stack; ++i)
             used += std::snprintf(first_repost_stack + used, sizeof first_repost_stack - used,
