@@ -88,6 +88,18 @@ task<> session(tcp::socket socket) {
     }
 }
 
+// The acceptor is used by the listener and closed by whoever stops the
+// server. With several threads those may run at the same time, and an Asio
+// I/O object must not be used from two threads at once: the acceptor has a
+// strand of its own (see main), the listener runs there, and closing it is
+// posted there too.
+void close_on_its_strand(tcp::acceptor& acceptor) {
+    asio::post(acceptor.get_executor(), [&acceptor] {
+        boost::system::error_code ignored;
+        acceptor.close(ignored);
+    });
+}
+
 // Accepts connections until the acceptor is closed. With several threads,
 // each session runs on a strand of its own (of its concrete type, so that its
 // resumptions take their storage from the pool): it resumes there after every
@@ -130,10 +142,11 @@ task<> client(tcp::endpoint server, unsigned id, load& l) {
 }
 
 // Runs the load for `seconds`, the first one a warm-up, then stops the server.
-task<> measure(tcp::acceptor& acceptor, unsigned connections, int seconds, load& l) {
+task<> measure(tcp::acceptor& acceptor, tcp::endpoint server, unsigned connections, int seconds,
+               load& l) {
     auto ex = co_await asio::this_coro::executor;
     for (unsigned i = 0; i < connections; ++i)
-        co_spawn(ex, client(acceptor.local_endpoint(), i, l), asio::detached);
+        co_spawn(ex, client(server, i, l), asio::detached);
     asio::steady_timer timer(ex, std::chrono::seconds(1));
     co_await timer.async_wait(use_affine);
     auto const requests0 = l.requests.load();
@@ -148,7 +161,7 @@ task<> measure(tcp::acceptor& acceptor, unsigned connections, int seconds, load&
     std::printf("requests/s: %.0f   requests: %.0f   global allocations/request: %.3f\n",
                 requests / elapsed, requests, requests > 0 ? allocations / requests : 0.0);
     l.stop = true; // each client ends after its request in flight
-    acceptor.close();
+    close_on_its_strand(acceptor);
 }
 
 // ---------------------------------------------------------------------------
@@ -186,20 +199,20 @@ int main(int argc, char** argv) {
     }
 
     asio::io_context ioc{static_cast<int>(threads)};
-    tcp::acceptor acceptor(ioc, {asio::ip::make_address("127.0.0.1"), port});
-    co_spawn(ioc, listener(acceptor, ioc, threads > 1), asio::detached);
+    tcp::acceptor acceptor(asio::make_strand(ioc), {asio::ip::make_address("127.0.0.1"), port});
+    tcp::endpoint const server = acceptor.local_endpoint();
+    co_spawn(acceptor.get_executor(), listener(acceptor, ioc, threads > 1), asio::detached);
     load l;
     if (server_only) {
-        std::printf("boost::affine echo server on %s:%u\n",
-                    acceptor.local_endpoint().address().to_string().c_str(),
-                    unsigned(acceptor.local_endpoint().port()));
+        std::printf("boost::affine echo server on %s:%u\n", server.address().to_string().c_str(),
+                    unsigned(server.port()));
         asio::signal_set signals(ioc, SIGINT, SIGTERM);
-        signals.async_wait([&](auto, int) { acceptor.close(); });
+        signals.async_wait([&](auto, int) { close_on_its_strand(acceptor); });
     } else {
         std::printf("boost::affine echo server on %s:%u, %u connections, %d s\n",
-                    acceptor.local_endpoint().address().to_string().c_str(),
-                    unsigned(acceptor.local_endpoint().port()), connections, seconds);
-        co_spawn(ioc, measure(acceptor, connections, seconds, l), [](std::exception_ptr e) {
+                    server.address().to_string().c_str(), unsigned(server.port()), connections,
+                    seconds);
+        co_spawn(ioc, measure(acceptor, server, connections, seconds, l), [](std::exception_ptr e) {
             if (e)
                 std::rethrow_exception(e);
         });
