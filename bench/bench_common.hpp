@@ -48,6 +48,8 @@
 #include <utility>
 #include <vector>
 
+#include <boost/version.hpp>
+
 // ---------------------------------------------------------------------------
 // Counting global allocation functions (test/counting_allocations.hpp, as
 // test/zero_alloc.cpp does). Each thread counts into a slot of its own (one
@@ -571,6 +573,8 @@ private:
         o << "{\n  \"benchmark\": \"" << name_ << "\",\n";
         o << "  \"compiler\": \"" << json_escape(compiler()) << "\",\n";
         o << "  \"flags\": \"-O2 -DNDEBUG\",\n";
+        o << "  \"boost\": \"" << BOOST_VERSION / 100000 << "." << BOOST_VERSION / 100 % 1000
+          << "\",\n";
         if (char const* c = std::getenv("BOOST_AFFINE_BENCH_COMMIT"); c && *c)
             o << "  \"commit\": \"" << json_escape(c) << "\",\n";
         o << "  \"cpu\": \"" << json_escape(cpu_model()) << "\",\n";

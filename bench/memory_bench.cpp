@@ -19,6 +19,8 @@
 //   setup ns    time to spawn the N sessions and run them to their wait
 //
 // Implementations: boost::affine::task (frames from frame_pool::shared()),
+// Boost.Cobalt's task where the build has it (cobalt_impl.hpp: frames from an
+// unsynchronized_pool_resource, as under cobalt::run),
 // asio::awaitable (co_spawn), the floor (floor_task.hpp: frames from a
 // thread-local free list that starts empty, so from operator new), and plain
 // callbacks (a heap object holding the timer, and a handler).
@@ -30,6 +32,7 @@
 //   bench_memory [--quick]
 
 #include "bench_common.hpp"
+#include "cobalt_impl.hpp"
 #include "floor_task.hpp"
 #include "../test/frame_allocator_scope.hpp"
 
@@ -91,6 +94,13 @@ struct floor_impl {
     }
 };
 
+#if defined(BOOST_AFFINE_BENCH_COBALT)
+using bench::cobalt_impl;
+constexpr bool with_cobalt = true;
+#else
+constexpr bool with_cobalt = false;
+#endif
+
 template <class I>
 vtask<I> wait_level(executor ex, registry* reg) {
     asio::steady_timer t(ex, std::chrono::hours(1));
@@ -141,7 +151,7 @@ struct result {
     double heap, rss, allocs, setup_ns, pool;
 };
 
-enum class impl { affine, awaitable, callbacks, floor };
+enum class impl { affine, awaitable, callbacks, floor, cobalt };
 
 // In the child process.
 result measure(impl which, long n) {
@@ -149,6 +159,9 @@ result measure(impl which, long n) {
     auto ex = ioc.get_executor();
     registry reg;
     reg.timers.reserve(std::size_t(n));
+#if defined(BOOST_AFFINE_BENCH_COBALT)
+    bench::cobalt_memory::single_thread cobalt_frames;
+#endif
     usage const u0 = now_usage();
     auto const t0 = bench::clock_type::now();
     for (long i = 0; i < n; ++i) {
@@ -164,6 +177,11 @@ result measure(impl which, long n) {
             break;
         case impl::callbacks:
             asio::post(ex, [s = new cb_session(ex, &reg)] { s->start(); });
+            break;
+        case impl::cobalt:
+#if defined(BOOST_AFFINE_BENCH_COBALT)
+            cobalt_impl::spawn_detached(ex, session<cobalt_impl>(ex, &reg));
+#endif
             break;
         }
     }
@@ -285,13 +303,23 @@ std::string affine_session_blocks() {
 int main(int argc, char** argv) {
     bench::init(argc, argv);
     long const n = cfg().pick(100'000L, 10'000L);
-    bench::report r("memory", {"affine", "awaitable", "callbacks", "floor"},
-                    {{"affine", "awaitable"}, {"affine", "floor"}});
+    std::vector<std::pair<char const*, impl>> which_impls{{"affine", impl::affine},
+                                                          {"awaitable", impl::awaitable},
+                                                          {"callbacks", impl::callbacks},
+                                                          {"floor", impl::floor}};
+    std::vector<std::pair<std::string, std::string>> ratios{{"affine", "awaitable"},
+                                                            {"affine", "floor"}};
+    if (with_cobalt) {
+        which_impls.emplace_back("cobalt", impl::cobalt);
+        ratios.emplace_back("affine", "cobalt");
+    }
+    std::vector<std::string> names;
+    for (auto& w : which_impls)
+        names.emplace_back(w.first);
+    bench::report r("memory", names, ratios);
 
     std::vector<std::pair<std::string, std::function<bench::sample()>>> impls;
-    for (auto [name, which] :
-         {std::pair{"affine", impl::affine}, std::pair{"awaitable", impl::awaitable},
-          std::pair{"callbacks", impl::callbacks}, std::pair{"floor", impl::floor}})
+    for (auto [name, which] : which_impls)
         impls.emplace_back(name, [n, which = which] {
             result res = measure_in_child(which, n);
             bench::sample s;
@@ -305,20 +333,25 @@ int main(int argc, char** argv) {
         });
     std::string param = std::to_string(n) + " sessions";
     r.run_case("heap per session", param, "io_context", "bytes", impls);
-    r.add_table({.id = "memory",
+    // With Cobalt, a table of this run's own (the other runs have no Cobalt column).
+    char const* const table_id = with_cobalt ? "memory-cobalt" : "memory";
+    std::vector<std::pair<std::string, std::string>> table_ratios{{"affine", "awaitable"}};
+    if (with_cobalt)
+        table_ratios.emplace_back("affine", "cobalt");
+    r.add_table({.id = table_id,
                  .stub = {"per session"},
-                 .ratios = {{"affine", "awaitable"}},
+                 .ratios = table_ratios,
                  .format = "bytes",
-                 .merge = "stack"});
-    r.show("memory", {.stub = {"C heap, {compiler} (bytes)"},
+                 .merge = with_cobalt ? "own" : "stack"});
+    r.show(table_id, {.stub = {"C heap, {compiler} (bytes)"},
                       .group = "heap per session",
                       .param = param,
                       .home = "io_context"});
-    r.show("memory", {.stub = {"resident set, {compiler} (bytes)"},
+    r.show(table_id, {.stub = {"resident set, {compiler} (bytes)"},
                       .group = "RSS per session",
                       .param = param,
                       .home = "io_context"});
-    r.show("memory", {.stub = {"calls to `malloc` & co., {compiler}"},
+    r.show(table_id, {.stub = {"calls to `malloc` & co., {compiler}"},
                       .group = "heap per session",
                       .param = param,
                       .home = "io_context",

@@ -30,9 +30,14 @@
 // Also: sizeof of the promise types, and the frame sizes of the tasks used
 // here, for each implementation.
 //
+// Built with Boost.Cobalt (cobalt_impl.hpp), each coroutine case also runs
+// cobalt::task; the tables are then declared for that run alone (the cases of
+// the other runs have no Cobalt column).
+//
 //   bench_task [--quick]
 
 #include "bench_common.hpp"
+#include "cobalt_impl.hpp"
 #include "floor_task.hpp"
 
 #include <boost/affine.hpp>
@@ -329,7 +334,7 @@ vtask<I> or_loop(Ex ex, int warm, int n, bench::sample* s) {
         if (i == warm)
             m.start();
         auto v = co_await I::either(posted<I>(ex, 1), posted<I>(ex, 2));
-        sum += std::visit([](int x) { return x; }, v);
+        sum += visit([](int x) { return x; }, v); // std:: or Cobalt's variant2::, by ADL
     }
     m.stop(*s, n, n);
     bench::keep(sum);
@@ -501,6 +506,22 @@ int ops(int io, int strand, int quick) {
 
 using impl_list = std::vector<std::pair<std::string, std::function<bench::sample()>>>;
 
+#if defined(BOOST_AFFINE_BENCH_COBALT)
+using bench::cobalt_impl;
+constexpr bool with_cobalt = true;
+#else
+struct cobalt_impl {};
+constexpr bool with_cobalt = false;
+#endif
+
+// Adds Cobalt's run of a case, made by `run(cobalt_impl{})`, where it is built.
+template <class Run>
+impl_list&& and_cobalt(impl_list&& impls, Run run) {
+    if constexpr (with_cobalt)
+        impls.emplace_back("cobalt", run(cobalt_impl{}));
+    return std::move(impls);
+}
+
 // One run of a chain made by `make(sample*)`, spawned on home.a().
 template <class I, class Home, class Make>
 std::function<bench::sample()> chain_run(Home& h, Make make) {
@@ -525,9 +546,10 @@ void case_nested(bench::report& r, Home& h) {
             });
         };
         r.run_case("nested", "depth=" + std::to_string(depth), Home::name, "ns/level",
-                   {{"affine", run(affine_impl{})},
-                    {"awaitable", run(awaitable_impl{})},
-                    {"floor", run(floor_impl{})}},
+                   and_cobalt({{"affine", run(affine_impl{})},
+                               {"awaitable", run(awaitable_impl{})},
+                               {"floor", run(floor_impl{})}},
+                              run),
                    runs<Home>());
     }
 }
@@ -548,18 +570,21 @@ void case_post(bench::report& r, Home& h) {
         return s;
     };
     r.run_case("post", "", Home::name, "ns/op",
-               {{"affine", run(affine_impl{})},
-                {"awaitable", run(awaitable_impl{})},
-                {"callbacks", cb},
-                {"floor", run(floor_impl{})}},
+               and_cobalt({{"affine", run(affine_impl{})},
+                           {"awaitable", run(awaitable_impl{})},
+                           {"callbacks", cb},
+                           {"floor", run(floor_impl{})}},
+                          run),
                runs<Home>());
     auto run_any = [&]<class I>(I) {
         return chain_run<I>(h,
                             [warm, n](bench::sample* s) { return post_any_loop<I>(warm, n, s); });
     };
-    r.run_case("post", "any_io_executor", Home::name, "ns/op",
-               {{"affine", run_any(affine_impl{})}, {"awaitable", run_any(awaitable_impl{})}},
-               runs<Home>());
+    r.run_case(
+        "post", "any_io_executor", Home::name, "ns/op",
+        and_cobalt({{"affine", run_any(affine_impl{})}, {"awaitable", run_any(awaitable_impl{})}},
+                   run_any),
+        runs<Home>());
 }
 
 template <class Home>
@@ -592,10 +617,11 @@ void case_timer(bench::report& r, Home& h) {
         return s;
     };
     r.run_case("timer", "expiry=0", Home::name, "ns/op",
-               {{"affine", run(affine_impl{})},
-                {"awaitable", run(awaitable_impl{})},
-                {"callbacks", cb},
-                {"floor", run(floor_impl{})}},
+               and_cobalt({{"affine", run(affine_impl{})},
+                           {"awaitable", run(awaitable_impl{})},
+                           {"callbacks", cb},
+                           {"floor", run(floor_impl{})}},
+                          run),
                runs<Home>());
 }
 
@@ -625,10 +651,11 @@ void case_ping_pong(bench::report& r, Home& h) {
         h.wait(2);
         return s;
     };
-    impl_list impls{{"affine", run(affine_impl{})},
-                    {"awaitable", run(awaitable_impl{})},
-                    {"callbacks", cb},
-                    {"floor", run(floor_impl{})}};
+    impl_list impls = and_cobalt({{"affine", run(affine_impl{})},
+                                  {"awaitable", run(awaitable_impl{})},
+                                  {"callbacks", cb},
+                                  {"floor", run(floor_impl{})}},
+                                 run);
 #if defined(__clang__)
     // With clang 16, asio::awaitable crashed in this case on the strand
     // (SIGSEGV, in 2 of 5 runs; in echo_bench: in awaitable_thread::pump on
@@ -662,15 +689,17 @@ void case_operators(bench::report& r, Home& h) {
         return s;
     };
     r.run_case("a && b", "2 posts", Home::name, "ns/op",
-               {{"affine", run_and(affine_impl{})},
-                {"awaitable", run_and(awaitable_impl{})},
-                {"callbacks", cb},
-                {"floor", run_and(floor_impl{})}},
+               and_cobalt({{"affine", run_and(affine_impl{})},
+                           {"awaitable", run_and(awaitable_impl{})},
+                           {"callbacks", cb},
+                           {"floor", run_and(floor_impl{})}},
+                          run_and),
                runs<Home>());
     r.run_case("a || b", "2 posts", Home::name, "ns/op",
-               {{"affine", run_or(affine_impl{})},
-                {"awaitable", run_or(awaitable_impl{})},
-                {"floor", run_or(floor_impl{})}},
+               and_cobalt({{"affine", run_or(affine_impl{})},
+                           {"awaitable", run_or(awaitable_impl{})},
+                           {"floor", run_or(floor_impl{})}},
+                          run_or),
                runs<Home>());
 }
 
@@ -720,10 +749,11 @@ void case_spawn(bench::report& r, io_home& h) {
         return s;
     };
     r.run_case("spawn", "2-level chain", io_home::name, "ns/spawn",
-               {{"affine", run(affine_impl{})},
-                {"awaitable", run(awaitable_impl{})},
-                {"callbacks", cb},
-                {"floor", run(floor_impl{})}});
+               and_cobalt({{"affine", run(affine_impl{})},
+                           {"awaitable", run(awaitable_impl{})},
+                           {"callbacks", cb},
+                           {"floor", run(floor_impl{})}},
+                          run));
 }
 
 // ---------------------------------------------------------------------------
@@ -774,6 +804,23 @@ void frame_sizes(std::vector<std::pair<std::string, std::size_t>>& out, Size siz
     out.emplace_back("frame: a && b operator", size([&] { return I::both(leaf<I>(), leaf<I>()); }));
 }
 
+#if defined(BOOST_AFFINE_BENCH_COBALT)
+// Records the size of every block Cobalt's frames ask for.
+struct recording_resource : std::pmr::memory_resource {
+    std::size_t last = 0;
+    void* do_allocate(std::size_t n, std::size_t align) override {
+        last = n;
+        return std::pmr::new_delete_resource()->allocate(n, align);
+    }
+    void do_deallocate(void* p, std::size_t n, std::size_t align) override {
+        std::pmr::new_delete_resource()->deallocate(p, n, align);
+    }
+    bool do_is_equal(std::pmr::memory_resource const& o) const noexcept override {
+        return this == &o;
+    }
+};
+#endif
+
 void sizes(bench::report& r) {
     auto add = [&](std::string group, std::string impl, double bytes) {
         bench::row row{std::move(group), "", "-", "bytes", std::move(impl), {}};
@@ -791,6 +838,12 @@ void sizes(bench::report& r) {
         sizeof(std::coroutine_traits<asio::awaitable<int>>::promise_type));
     add("sizeof promise task<void>", "floor", sizeof(floor_bench::task<void>::promise_type));
     add("sizeof promise task<int>", "floor", sizeof(floor_bench::task<int>::promise_type));
+#if defined(BOOST_AFFINE_BENCH_COBALT)
+    add("sizeof promise task<void>", "cobalt",
+        sizeof(std::coroutine_traits<boost::cobalt::task<void>>::promise_type));
+    add("sizeof promise task<int>", "cobalt",
+        sizeof(std::coroutine_traits<boost::cobalt::task<int>>::promise_type));
+#endif
     add("sizeof per-chain state", "affine",
         sizeof(affine::detail::basic_environment<asio::io_context::executor_type>));
     add("sizeof per-chain state", "awaitable",
@@ -832,6 +885,24 @@ void sizes(bench::report& r) {
         for (auto& [k, v] : out)
             add(k, "floor", double(v));
     }
+#if defined(BOOST_AFFINE_BENCH_COBALT)
+    {
+        // Cobalt's frames, from this thread's default resource. Its join
+        // allocates when awaited, not when made: no operator row.
+        recording_resource rec;
+        auto* previous = boost::cobalt::this_thread::set_default_resource(&rec);
+        std::vector<std::pair<std::string, std::size_t>> out;
+        frame_sizes<cobalt_impl>(out, [&](auto f) {
+            rec.last = 0;
+            auto t = make(f);
+            return rec.last;
+        });
+        boost::cobalt::this_thread::set_default_resource(previous);
+        for (auto& [k, v] : out)
+            if (k != "frame: a && b operator")
+                add(k, "cobalt", double(v));
+    }
+#endif
     {
         // Outside io_context::run, Asio's frame allocation goes straight to
         // aligned_alloc, with the size rounded up: ceil(size / 4) * 4 + 1,
@@ -845,11 +916,17 @@ void sizes(bench::report& r) {
         for (auto& [k, v] : out)
             add(k, "awaitable", double(v));
     }
-    r.add_table({.id = "sizes",
+    // With Cobalt, a table of this run's own (the other runs have no Cobalt column).
+    char const* const sizes_id = with_cobalt ? "sizes-cobalt" : "sizes";
+    std::vector<std::pair<std::string, std::string>> columns{
+        {"affine", "affine"}, {"awaitable", "awaitable"}, {"floor", "floor"}};
+    if (with_cobalt)
+        columns.emplace_back("cobalt", "cobalt");
+    r.add_table({.id = sizes_id,
                  .stub = {""},
-                 .columns = {{"affine", "affine"}, {"awaitable", "awaitable"}, {"floor", "floor"}},
+                 .columns = columns,
                  .format = "bytes",
-                 .merge = "side"});
+                 .merge = with_cobalt ? "own" : "side"});
     for (auto [group, label] : std::initializer_list<std::pair<char const*, char const*>>{
              {"sizeof promise task<void>", "`sizeof` promise of `task<void>`"},
              {"sizeof promise task<int>", "`sizeof` promise of `task<int>`"},
@@ -866,19 +943,32 @@ void sizes(bench::report& r) {
              {"frame: a && b awaiting loop", "frame: the loop awaiting `a && b`"},
              {"frame: a && b operator", "frame: `a && b` operator"},
              {"frame: co_spawn root (callable form)", "frame: `co_spawn` root (callable form)"}})
-        r.show("sizes", {.stub = {label}, .group = group, .param = "", .home = "-"});
+        r.show(sizes_id, {.stub = {label}, .group = group, .param = "", .home = "-"});
     r.note("frame sizes: affine = the size its promise's operator new receives (the pool "
            "block is 16 bytes more, rounded up to a multiple of 16); floor = the same; "
            "awaitable = the block Asio asks aligned_alloc for (the frame size rounded up to "
-           "4, plus 1, then to 16)");
+           "4, plus 1, then to 16)" +
+           std::string(with_cobalt ? "; cobalt = the size its promise asks its memory "
+                                     "resource for"
+                                   : ""));
 }
 
 } // namespace
 
 int main(int argc, char** argv) {
     bench::init(argc, argv);
-    bench::report r("task", {"affine", "awaitable", "callbacks", "floor"},
-                    {{"affine", "awaitable"}, {"affine", "floor"}});
+    std::vector<std::string> impls{"affine", "awaitable", "callbacks", "floor"};
+    std::vector<std::pair<std::string, std::string>> ratios{{"affine", "awaitable"},
+                                                            {"affine", "floor"}};
+    if (with_cobalt) {
+        impls.emplace_back("cobalt");
+        ratios.emplace_back("affine", "cobalt");
+    }
+    bench::report r("task", impls, ratios);
+#if defined(BOOST_AFFINE_BENCH_COBALT)
+    // Before any thread exists: every thread's default (see cobalt_impl.hpp).
+    bench::cobalt_memory::install_shared();
+#endif
 
     // Reserve frame-pool memory, as a server would: the pool's footprint
     // under cross-thread frees otherwise settles over the first runs.
@@ -898,11 +988,8 @@ int main(int argc, char** argv) {
          {std::tuple{"task-io", io_home::name, "{compiler}, `io_context`, one thread"},
           std::tuple{"task-strand", strand_home::name,
                      "{compiler}, strand over `thread_pool(2)`"}}) {
-        r.add_table({.id = id,
-                     .title = title,
-                     .stub = {"case (unit)"},
-                     .ratios = {{"affine", "awaitable"}, {"affine", "floor"}},
-                     .allocs = true});
+        r.add_table(
+            {.id = id, .title = title, .stub = {"case (unit)"}, .ratios = ratios, .allocs = true});
         for (int depth : {1, 4, 16, 64})
             r.show(id, {.stub = {"nested, depth " + std::to_string(depth) + " (ns/level)"},
                         .group = "nested",
@@ -921,12 +1008,14 @@ int main(int argc, char** argv) {
                        .group = "spawn",
                        .param = "2-level chain",
                        .home = io_home::name});
-    // The main cases, compilers side by side (with bench_echo's).
-    r.add_table({.id = "clang",
-                 .stub = {"case"},
-                 .columns = {{"affine", "affine"}},
-                 .ratios = {{"affine", "awaitable"}, {"affine", "floor"}},
-                 .merge = "side"});
+    // The main cases, compilers side by side (with bench_echo's); not with
+    // Cobalt (a run on another Boost, see bench/cobalt_impl.hpp).
+    if (!with_cobalt)
+        r.add_table({.id = "clang",
+                     .stub = {"case"},
+                     .columns = {{"affine", "affine"}},
+                     .ratios = {{"affine", "awaitable"}, {"affine", "floor"}},
+                     .merge = "side"});
     for (auto [label, group, param, home] :
          {std::tuple{"nested, depth 4, `io_context` (ns/level)", "nested", "depth=4",
                      io_home::name},
@@ -945,9 +1034,14 @@ int main(int argc, char** argv) {
           std::tuple{"`a && b`, `io_context`", "a && b", "2 posts", io_home::name},
           std::tuple{"`a && b`, strand", "a && b", "2 posts", strand_home::name},
           std::tuple{"`co_spawn`, `io_context`", "spawn", "2-level chain", io_home::name}})
-        r.show("clang", {.stub = {label}, .group = group, .param = param, .home = home});
+        if (!with_cobalt)
+            r.show("clang", {.stub = {label}, .group = group, .param = param, .home = home});
 
     {
+#if defined(BOOST_AFFINE_BENCH_COBALT)
+        // One thread: Cobalt's frames from a pool of its own, as under cobalt::run.
+        bench::cobalt_memory::single_thread cobalt_frames;
+#endif
         io_home h;
         case_nested(r, h);
         case_post(r, h);

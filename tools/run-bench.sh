@@ -28,6 +28,14 @@
 #                                    beside g++'s results; plots are drawn from
 #                                    g++'s results only.
 #   BOOST_AFFINE_BENCH_ONLY=nested   run only the cases whose name contains this
+#   BOOST_AFFINE_BENCH_TAG=boost1.92 the tag of the results (<name>-<tag>.json) and
+#                                    of the build directory, in place of the
+#                                    compiler's; a run with another Boost, in a
+#                                    chroot of another Debian (tools/chroot.sh),
+#                                    which brings its own packages: the Debian 12
+#                                    ones are not installed then. Where CMake
+#                                    finds Boost.Cobalt (1.84+), bench_task and
+#                                    bench_memory run it too.
 
 set -euo pipefail
 
@@ -49,6 +57,9 @@ case "$(basename "$cxx")" in
     clang++*) tag="clang" ;;
     *) tag="$(basename "$cxx")" ;;
 esac
+if [[ -n "${BOOST_AFFINE_BENCH_TAG:-}" ]]; then
+    tag="$BOOST_AFFINE_BENCH_TAG"
+fi
 
 dir="$root/build/bench${tag:+-$tag}"
 if [[ $quick -eq 1 ]]; then
@@ -59,25 +70,8 @@ else
     images="$root/doc/images"
 fi
 
-"$root/tools/install-deps.sh"
-
-# -O2 always: GCC 12 makes symmetric transfer a tail call only from -O2 on.
-cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=Release \
-    -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" -DCMAKE_CXX_COMPILER="$cxx" \
-    -DBOOST_AFFINE_BUILD_TESTS=OFF -DBOOST_AFFINE_BUILD_EXAMPLES=OFF \
-    -DBOOST_AFFINE_BUILD_BENCH=ON
-cmake --build "$dir" -j2 --target boost_affine_bench
-
-mkdir -p "$results" "$images"
-export BOOST_AFFINE_BENCH_RESULTS="$results"
-export BOOST_AFFINE_BENCH_TAG="$tag"
-commit="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-if ! git -C "$root" diff --quiet HEAD -- include 2>/dev/null; then
-    commit="$commit+modified-include"
-fi
-export BOOST_AFFINE_BENCH_COMMIT="$commit"
-if [[ $quick -eq 1 ]]; then
-    export BOOST_AFFINE_BENCH_QUICK=1
+if [[ -z "${BOOST_AFFINE_BENCH_TAG:-}" ]]; then
+    "$root/tools/install-deps.sh"
 fi
 
 stems=()
@@ -100,6 +94,29 @@ fi
 if [[ ${#stems[@]} -eq 0 ]]; then
     echo "run-bench.sh: no benchmark in bench/" >&2
     exit 1
+fi
+
+only=""
+if [[ -n "${BOOST_AFFINE_BENCH:-}" ]]; then
+    only="$(IFS=';'; echo "${stems[*]}")"
+fi
+# -O2 always: GCC 12 makes symmetric transfer a tail call only from -O2 on.
+cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=Release \
+    -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" -DCMAKE_CXX_COMPILER="$cxx" \
+    -DBOOST_AFFINE_BUILD_TESTS=OFF -DBOOST_AFFINE_BUILD_EXAMPLES=OFF \
+    -DBOOST_AFFINE_BUILD_BENCH=ON -DBOOST_AFFINE_BENCH_ONLY="$only"
+cmake --build "$dir" -j2 --target boost_affine_bench
+
+mkdir -p "$results" "$images"
+export BOOST_AFFINE_BENCH_RESULTS="$results"
+export BOOST_AFFINE_BENCH_TAG="$tag"
+commit="${BOOST_AFFINE_BENCH_COMMIT:-$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)}"
+if ! git -C "$root" diff --quiet HEAD -- include 2>/dev/null; then
+    commit="$commit+modified-include"
+fi
+export BOOST_AFFINE_BENCH_COMMIT="$commit"
+if [[ $quick -eq 1 ]]; then
+    export BOOST_AFFINE_BENCH_QUICK=1
 fi
 
 start=$SECONDS
@@ -137,7 +154,7 @@ if [[ -z "$tag" ]]; then
     fi
 fi
 
-if [[ $quick -eq 0 ]]; then
+if [[ $quick -eq 0 ]] && command -v python3 > /dev/null; then
     # The documentation's tables (doc/bench_tables.adoc), from g++'s and clang's results.
     python3 "$root/tools/bench-tables.py" "$results" "$root/doc/bench_tables.adoc"
 fi
