@@ -490,9 +490,11 @@ def provenance(out, files):
     for tag in tags:
         group = [f for f in files if f.tag == tag]
         commits = distinct('commit', group)
-        parts.append('{} built by {} with {} at library commit{} {}, {} repetitions'.format(
+        parts.append('{} built by {} and Boost {} with {} at library commit{} {}, {} '
+                     'repetitions'.format(
             ', '.join('`' + f.name + '`' for f in group),
             listing(distinct('compiler', group), lambda v: esc_text(v or 'an unknown compiler')),
+            listing(distinct('boost', group), lambda v: esc_text(v or '(not recorded)')),
             listing(distinct('flags', group),
                     lambda v: '`{}`'.format(esc_text(v or '')) if v else 'no flags'),
             's' if len(commits) > 1 else '',
