@@ -236,6 +236,27 @@ struct cases {
         };
     }
 
+    // An async backtrace taken four tasks deep in an operand of &&, its frames read.
+    static task<std::size_t> traced(int depth) {
+        if (depth == 0) {
+            affine::async_stack const s = affine::async_backtrace();
+            std::size_t n = 0;
+            for (auto const& f : s)
+                n += f.function().size() + f.where().line();
+            co_return n;
+        }
+        co_return co_await traced(depth - 1);
+    }
+
+    static auto backtrace(Home ex) {
+        return [ex]() -> task<void> {
+            using namespace affine::awaitable_operators;
+            auto [x, y] = co_await (traced(4) && posted(ex, 2));
+            if (x == 0 || y != 2)
+                std::abort();
+        };
+    }
+
     static task<void> echo(std::shared_ptr<socket> s) {
         std::array<char, 64> buf;
         for (;;) {
@@ -261,6 +282,7 @@ BOOST_AUTO_TEST_CASE(io_context_steady_state_allocates_nothing) {
     auto timer_f = spawn_measurement(ex, C::timer_wait(std::make_shared<C::timer>(ex)));
     auto both_f = spawn_measurement(ex, C::both(ex));
     auto either_f = spawn_measurement(ex, C::either(ex));
+    auto backtrace_f = spawn_measurement(ex, C::backtrace(ex));
 
     auto a = std::make_shared<C::socket>(ex);
     auto b = std::make_shared<C::socket>(ex);
@@ -279,6 +301,7 @@ BOOST_AUTO_TEST_CASE(io_context_steady_state_allocates_nothing) {
     BOOST_TEST(ping_f.get() == 0);
     BOOST_TEST(both_f.get() == 0);
     BOOST_TEST(either_f.get() == 0);
+    BOOST_TEST(backtrace_f.get() == 0); // async_backtrace() allocates nothing
 }
 
 BOOST_AUTO_TEST_CASE(strand_over_thread_pool_steady_state_allocates_nothing) {

@@ -9,6 +9,7 @@
 #define BOOST_AFFINE_HPP
 
 #include <boost/affine/allocating_executor.hpp>
+#include <boost/affine/async_backtrace.hpp>
 #include <boost/affine/awaitable_operators.hpp>
 #include <boost/affine/co_spawn.hpp>
 #include <boost/affine/concepts.hpp>

@@ -191,6 +191,7 @@ template <class Executor>
 struct spawn_args {
     Executor const* ex_;
     any_frame_allocator alloc_;
+    site_ptr site_; // where co_spawn was called
     any_frame_allocator get_frame_allocator() const noexcept { return alloc_; }
 };
 
@@ -212,6 +213,7 @@ public:
             , handler_(&h)
             , handler_work_(work::make(h, *a.ex_)) {
             env_.set_root(std::coroutine_handle<promise_type>::from_promise(*this));
+            env_.set_spawn_site(a.site_);
         }
 
         spawn_root get_return_object() noexcept {
@@ -357,11 +359,12 @@ constexpr bool spawn_executor_converts() {
 template <class Executor, class T>
 struct initiate_co_spawn {
     Executor ex_;
+    site_ptr site_;
 
     template <class Handler, class F>
     void operator()(Handler&& handler, F&& f) const {
         using H = std::decay_t<Handler>;
-        spawn_args<Executor> args{&ex_, frame_allocator_for(ex_)};
+        spawn_args<Executor> args{&ex_, frame_allocator_for(ex_), site_};
         auto root = make_spawn_root<Executor, T, H, std::decay_t<F>>(
             args, std::forward<Handler>(handler), std::forward<F>(f));
         root.start();
@@ -371,14 +374,14 @@ struct initiate_co_spawn {
 // What both co_spawn forms on an executor do: `what` is the task `Task`, or a function making
 // it. The chain's home is the task's executor type if it names one (converted from `ex`).
 template <class Task, class Executor, class CompletionToken, class What>
-auto spawn(Executor const& ex, CompletionToken& token, What&& what) {
+auto spawn(Executor const& ex, CompletionToken& token, What&& what, site_ptr site) {
     if constexpr (!spawn_executor_converts<Executor, Task>()) {
         static_assert(always_false_v<Task>, BOOST_AFFINE_DETAIL_SPAWN_EXECUTOR_MESSAGE);
     } else {
         using T = typename Task::value_type;
         using Root = root_executor_t<Executor, Task>;
         return asio::async_initiate<CompletionToken, completion_signature_t<T>>(
-            initiate_co_spawn<Root, T>{Root(ex)}, token, std::forward<What>(what));
+            initiate_co_spawn<Root, T>{Root(ex), site}, token, std::forward<What>(what));
     }
 }
 
@@ -403,12 +406,15 @@ auto spawn(Executor const& ex, CompletionToken& token, What&& what) {
     @param t The task to run.
     @param token The completion token: `detached`, `use_future`, a callback,
     `use_awaitable`, `use_affine`, `bind_cancellation_slot(...)`, ...
+    @param site Where `co_spawn` is called, for `async_backtrace`: leave the default (every
+    overload has it).
 */
 template <class Executor, any_task Task,
           class CompletionToken = asio::default_completion_token_t<Executor>>
     requires(asio::is_executor<Executor>::value || asio::execution::is_executor<Executor>::value)
-auto co_spawn(Executor const& ex, Task t, CompletionToken&& token = CompletionToken()) {
-    return detail::spawn<Task>(ex, token, std::move(t));
+auto co_spawn(Executor const& ex, Task t, CompletionToken&& token = CompletionToken(),
+              detail::site_ptr site = BOOST_AFFINE_DETAIL_HERE) {
+    return detail::spawn<Task>(ex, token, std::move(t), site);
 }
 
 /** Starts a task chain made by `f()`, called on the home executor inside the
@@ -419,9 +425,10 @@ auto co_spawn(Executor const& ex, Task t, CompletionToken&& token = CompletionTo
 template <class Executor, task_function F,
           class CompletionToken = asio::default_completion_token_t<Executor>>
     requires(asio::is_executor<Executor>::value || asio::execution::is_executor<Executor>::value)
-auto co_spawn(Executor const& ex, F&& f, CompletionToken&& token = CompletionToken()) {
+auto co_spawn(Executor const& ex, F&& f, CompletionToken&& token = CompletionToken(),
+              detail::site_ptr site = BOOST_AFFINE_DETAIL_HERE) {
     return detail::spawn<std::remove_cvref_t<std::invoke_result_t<F&>>>(ex, token,
-                                                                        std::forward<F>(f));
+                                                                        std::forward<F>(f), site);
 }
 
 /** Anything else passed to `co_spawn` as the thing to run: a compile-time
@@ -453,8 +460,9 @@ template <class ExecutionContext, any_task Task,
           class CompletionToken =
               asio::default_completion_token_t<typename ExecutionContext::executor_type>>
     requires std::is_convertible_v<ExecutionContext&, asio::execution_context&>
-auto co_spawn(ExecutionContext& ctx, Task t, CompletionToken&& token = CompletionToken()) {
-    return (co_spawn)(ctx.get_executor(), std::move(t), std::forward<CompletionToken>(token));
+auto co_spawn(ExecutionContext& ctx, Task t, CompletionToken&& token = CompletionToken(),
+              detail::site_ptr site = BOOST_AFFINE_DETAIL_HERE) {
+    return (co_spawn)(ctx.get_executor(), std::move(t), std::forward<CompletionToken>(token), site);
 }
 
 /// Starts a task chain made by `f()` on the executor of an execution context.
@@ -462,8 +470,10 @@ template <class ExecutionContext, task_function F,
           class CompletionToken =
               asio::default_completion_token_t<typename ExecutionContext::executor_type>>
     requires std::is_convertible_v<ExecutionContext&, asio::execution_context&>
-auto co_spawn(ExecutionContext& ctx, F&& f, CompletionToken&& token = CompletionToken()) {
-    return (co_spawn)(ctx.get_executor(), std::forward<F>(f), std::forward<CompletionToken>(token));
+auto co_spawn(ExecutionContext& ctx, F&& f, CompletionToken&& token = CompletionToken(),
+              detail::site_ptr site = BOOST_AFFINE_DETAIL_HERE) {
+    return (co_spawn)(ctx.get_executor(), std::forward<F>(f), std::forward<CompletionToken>(token),
+                      site);
 }
 
 } // namespace boost::affine

@@ -9,6 +9,7 @@
 #define BOOST_AFFINE_ENVIRONMENT_HPP
 
 #include <boost/affine/frame_allocator.hpp>
+#include <boost/affine/detail/await_site.hpp>
 #include <boost/affine/detail/handlers.hpp>
 #include <boost/affine/detail/thread_state.hpp>
 #include <boost/affine/detail/unique_coroutine.hpp>
@@ -45,6 +46,9 @@ class branch_environment;
 // time, in constant stack (environment::abandon). The task's handle, and the chain's innermost
 // task before this one started (the one that awaits it, unless a coroutine of another kind is
 // between). The task object lives in the awaiting frame, which outlives the await.
+//
+// Also where the task is: the site of its latest co_await, which its await_transform writes
+// (environment_home::note_site), for async_backtrace().
 struct task_link {
     task_link() noexcept = default;
     explicit task_link(std::coroutine_handle<> h) noexcept
@@ -56,8 +60,26 @@ struct task_link {
         return *this;
     }
 
+#if defined(BOOST_AFFINE_NO_AWAIT_SITES)
+    site_ptr site() const noexcept { return nullptr; }
+#else
+    site_ptr site() const noexcept { return site_; }
+#endif
+
     unique_coroutine<> h_;
     task_link* outer_; // written when the task starts, read only after
+#if !defined(BOOST_AFFINE_NO_AWAIT_SITES)
+    site_ptr site_ = nullptr; // written at each co_await of the task, read by async_backtrace
+#endif
+};
+
+// What encloses an environment, for async_backtrace(): nothing for a chain's root; for the
+// branch of an awaitable operator, the environment of the coroutine awaiting the operator,
+// which operand the branch runs, and which operator it is.
+struct trace_outer {
+    environment* parent = nullptr;
+    unsigned operand = 0;
+    bool cancel_on_success = false; // ||; && otherwise
 };
 
 // A cancellation handler that does nothing: put in a slot in place of a
@@ -127,6 +149,14 @@ public:
     // Makes `e` current on this thread, without restoring what was: for a symmetric transfer
     // between two environments of one chain.
     static void make_current(environment& e) noexcept;
+
+    // For async_backtrace (async_backtrace.hpp): the innermost task of `e`'s chain or branch,
+    // what encloses `e`, the co_spawn site of a root's environment (null otherwise); and the
+    // record of a task's co_await site, on the innermost task of `e` (the one awaiting).
+    static task_link const* innermost(environment const& e) noexcept;
+    static trace_outer outer(environment const& e) noexcept;
+    static site_ptr spawn_site(environment const& e) noexcept;
+    static void note_site(environment& e, site_ptr site) noexcept;
 
     // A recycled object, or null. Branches of an operator may run in parallel on a
     // multi-threaded home, hence the lock.
@@ -341,6 +371,11 @@ private:
             root.destroy();
     }
 
+    // What encloses this environment, and where its chain was spawned (a root's): for
+    // async_backtrace.
+    virtual detail::trace_outer trace_outer() const noexcept { return {}; }
+    virtual detail::site_ptr spawn_site() const noexcept { return nullptr; }
+
     bool state_replaced() const noexcept { return state_replaced_; }
 
     friend class detail::environment_home;
@@ -410,6 +445,26 @@ inline void environment_home::abandon(environment& e) noexcept {
 
 inline void environment_home::make_current(environment& e) noexcept {
     make_chain_current(&e, &e.allocator_);
+}
+
+inline task_link const* environment_home::innermost(environment const& e) noexcept {
+    return e.innermost_;
+}
+
+inline trace_outer environment_home::outer(environment const& e) noexcept {
+    return e.trace_outer();
+}
+
+inline site_ptr environment_home::spawn_site(environment const& e) noexcept {
+    return e.spawn_site();
+}
+
+inline void environment_home::note_site([[maybe_unused]] environment& e,
+                                        [[maybe_unused]] site_ptr site) noexcept {
+#if !defined(BOOST_AFFINE_NO_AWAIT_SITES)
+    if (task_link* l = e.innermost_) [[likely]]
+        l->site_ = site;
+#endif
 }
 
 // Gives up a chain when run, or when destroyed without having run.

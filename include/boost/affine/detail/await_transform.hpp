@@ -155,13 +155,21 @@ decltype(auto) transform_operand(environment& env, A&& a) {
 // branch's): the tiered policy, in the environment that the promise's dispatcher() names.
 // `Executor`: the task's executor type; void for the library's own coroutines, which await
 // tasks of any executor type.
+//
+// A task's records where its co_await is (the defaulted argument: the co_await expression's
+// location) on its link in the chain, for async_backtrace; the library's own coroutines await
+// at places of their own, which a backtrace names otherwise (an operator's operand, the spawn).
 template <class Derived, bool Strict = false, class Executor = void>
 class awaits_in_chain {
 public:
     template <class A>
-    decltype(auto) await_transform(A&& a) {
+    decltype(auto) await_transform(A&& a, site_ptr site = BOOST_AFFINE_DETAIL_HERE) {
         environment* e = static_cast<Derived&>(*this).dispatcher();
         BOOST_ASSERT_MSG(e, "boost::affine: task is not part of a chain");
+        if constexpr (record_await_sites && !std::is_void_v<Executor>)
+            environment_home::note_site(*e, site);
+        else
+            (void)site;
         return detail::transform_awaitable<Strict, Executor>(*e, std::forward<A>(a));
     }
 };

@@ -48,6 +48,9 @@ public:
 
     using environment::set_root;
 
+    // Where the chain was spawned (co_spawn's call site), for async_backtrace.
+    void set_spawn_site(site_ptr site) noexcept { spawn_site_ = site; }
+
 private:
     // Whether any_io_executor holds Executor inline (Asio keeps up to a
     // shared_ptr and a pointer in place; larger targets are shared on the
@@ -115,6 +118,8 @@ private:
         return detail::running_in_this_thread(ex_);
     }
 
+    site_ptr spawn_site() const noexcept override { return spawn_site_; }
+
     void home_post(environment& owner, std::coroutine_handle<> h) override {
         post_handler(resume_handler<environment>(&owner, h));
     }
@@ -147,6 +152,7 @@ private:
     work_executor work_; // the chain keeps its home context running
     [[no_unique_address]] erased_type erased_;
     [[no_unique_address]] handler_home_type handler_home_;
+    site_ptr spawn_site_ = nullptr;
 };
 
 } // namespace boost::affine::detail

@@ -108,6 +108,7 @@ public:
 
 private:
     void do_abandon() noexcept override;
+    detail::trace_outer trace_outer() const noexcept override;
 
     parallel_join* join_;
     unsigned index_;
@@ -150,6 +151,11 @@ public:
         return static_cast<unsigned>(first_.load(std::memory_order_acquire));
     }
 
+    // The environment of the coroutine awaiting the operator (set when it starts), and which
+    // operator this is: for async_backtrace.
+    environment* parent() const noexcept { return parent_; }
+    parallel_mode mode() const noexcept { return mode_; }
+
 protected:
     // Counts one arrival (a branch, or the starter); the last one resumes
     // the awaiting coroutine in its own environment, or abandons it.
@@ -188,6 +194,10 @@ protected:
 
 inline void branch_environment::do_abandon() noexcept {
     join_->abandon(index_);
+}
+
+inline detail::trace_outer branch_environment::trace_outer() const noexcept {
+    return {join_->parent(), index_, join_->mode() == parallel_mode::cancel_on_success};
 }
 
 // The coroutine that runs one branch: it awaits the task in the branch's

@@ -1,0 +1,301 @@
+//
+// Copyright (c) 2026 The Boost.Affine authors
+//
+// Distributed under the Boost Software License, Version 1.0. (See accompanying
+// file LICENSE_1_0.txt or copy at http://www.boost.org/LICENSE_1_0.txt)
+//
+
+#ifndef BOOST_AFFINE_ASYNC_BACKTRACE_HPP
+#define BOOST_AFFINE_ASYNC_BACKTRACE_HPP
+
+#include <boost/affine/environment.hpp>
+#include <boost/affine/detail/await_site.hpp>
+
+#include <array>
+#include <cstddef>
+#include <ostream>
+#include <source_location>
+#include <sstream>
+#include <string>
+#include <string_view>
+
+namespace boost::affine {
+
+/// What a frame of an async backtrace is.
+enum class async_frame_kind {
+    task,        ///< a task (or strict_task), suspended at a `co_await`, or running (frame #0)
+    and_operand, ///< an operand of `&&`: the frames above it run in that branch
+    or_operand,  ///< an operand of `||`
+    spawn        ///< the `co_spawn` that started the chain (the outermost frame)
+};
+
+class async_stack;
+inline async_stack async_backtrace(detail::site_ptr here = BOOST_AFFINE_DETAIL_HERE) noexcept;
+
+/** One frame of an async backtrace: a task and the `co_await` it is suspended at, an operand
+    of an awaitable operator, or the `co_spawn` that started the chain.
+*/
+class async_frame {
+public:
+    async_frame() noexcept = default;
+
+    async_frame_kind kind() const noexcept { return kind_; }
+
+    /** Where the frame is: for a task, the `co_await` it is suspended at (for frame #0, where
+        `async_backtrace` was called); for the spawn frame, the `co_spawn` call. Line 0 and
+        empty names where not known (an operand frame; a build with
+        `BOOST_AFFINE_NO_AWAIT_SITES`).
+    */
+    std::source_location where() const noexcept { return detail::location_of(site_); }
+
+    /// For an operand frame, which operand: 0 (left) or 1 (right).
+    unsigned operand() const noexcept { return operand_; }
+
+    /** The function the frame is in, as the compiler names it in `where().function_name()`,
+        without its return type: `parse(int)`, `session::run()`. (g++ names a coroutine's body
+        after its frame type in some places, `void f(f(int)::_Z1fi.Frame*)`: that is `f(int)`
+        here too.) Empty if not known.
+    */
+    std::string_view function() const noexcept {
+        return without_return_type(where().function_name());
+    }
+
+private:
+    friend class async_stack;
+    friend async_stack async_backtrace(detail::site_ptr) noexcept;
+
+    // g++ names the body of a coroutine by its frame: `void f(f(int)::_Z1fi.Frame*)`, or for a
+    // lambda `void<lambda()>::operator()(<lambda()>::_ZNK...Frame*)`. What is meant is the
+    // function's own signature, `f(int)`, before the frame's mangled name (or, when that is
+    // no signature, as for the lambda, the name before the parameter list: its
+    // `<lambda()>::operator()`).
+    static std::string_view clean_function(std::string_view f) noexcept {
+        std::size_t const z = f.rfind("::_Z");
+        if (z == std::string_view::npos || f.size() < 8 || f.substr(f.size() - 8) != ".Frame*)")
+            return f;
+        // The start of the signature: after the '(' that no bracket before `z` closes.
+        int depth = 0;
+        std::size_t open = std::string_view::npos;
+        for (std::size_t i = z; i-- > 0;) {
+            char const c = f[i];
+            if (c == ')' || c == '>' || c == ']')
+                ++depth;
+            else if ((c == '(' || c == '<' || c == '[') && depth-- == 0) {
+                open = i;
+                break;
+            }
+        }
+        if (open == std::string_view::npos || f[open] != '(')
+            return f;
+        std::string_view const signature = f.substr(open + 1, z - open - 1);
+        if (!signature.empty() && signature.back() == ')')
+            return signature;
+        std::string_view name = f.substr(0, open);
+        if (name.substr(0, 4) == "void")
+            name.remove_prefix(4);
+        while (!name.empty() && name.front() == ' ')
+            name.remove_prefix(1);
+        return name;
+    }
+
+    // The function without its return type: `leaf(int)` for `task<int> leaf(int)` (and for
+    // g++'s `void leaf(leaf(int)::_Z4leafi.Frame*)`), to tell whether two sites are in one
+    // function whatever form the compiler gave each.
+    static std::string_view without_return_type(std::string_view f) noexcept {
+        f = clean_function(f);
+        std::size_t const close = f.rfind(')');
+        if (close == std::string_view::npos)
+            return f;
+        int depth = 0;
+        std::size_t open = std::string_view::npos;
+        for (std::size_t i = close + 1; i-- > 0;) {
+            char const c = f[i];
+            if (c == ')' || c == '>')
+                ++depth;
+            else if ((c == '(' || c == '<') && --depth == 0 && c == '(') {
+                open = i;
+                break;
+            }
+        }
+        if (open == std::string_view::npos)
+            return f;
+        depth = 0;
+        for (std::size_t i = open; i-- > 0;) {
+            char const c = f[i];
+            if (c == ')' || c == '>')
+                ++depth;
+            else if (c == '(' || c == '<')
+                --depth;
+            else if (c == ' ' && depth == 0)
+                return f.substr(i + 1);
+        }
+        return f;
+    }
+
+    static bool same_function(detail::site_ptr a, detail::site_ptr b) noexcept {
+        return without_return_type(detail::location_of(a).function_name()) ==
+               without_return_type(detail::location_of(b).function_name());
+    }
+
+    async_frame_kind kind_ = async_frame_kind::task;
+    unsigned operand_ = 0;
+    detail::site_ptr site_ = nullptr;
+};
+
+/** The logical call stack of a chain, innermost first: what `async_backtrace()` returns.
+
+    Holds up to `capacity` frames without allocating: the `capacity - 1` innermost frames and the
+    outermost one (the `co_spawn`); `omitted()` says how many were left out between them.
+*/
+class async_stack {
+public:
+    static constexpr std::size_t capacity = 32;
+
+    using const_iterator = async_frame const*;
+
+    std::size_t size() const noexcept { return size_; }
+    bool empty() const noexcept { return size_ == 0; }
+    async_frame const& operator[](std::size_t i) const noexcept { return frames_[i]; }
+    const_iterator begin() const noexcept { return frames_.data(); }
+    const_iterator end() const noexcept { return frames_.data() + size_; }
+
+    /// Frames left out between the innermost `capacity - 1` and the outermost.
+    std::size_t omitted() const noexcept { return omitted_; }
+
+private:
+    friend async_stack async_backtrace(detail::site_ptr) noexcept;
+
+    void push(async_frame_kind kind, detail::site_ptr site, unsigned operand = 0) noexcept {
+        async_frame f;
+        f.kind_ = kind;
+        f.site_ = site;
+        f.operand_ = operand;
+        if (size_ < capacity - 1) {
+            frames_[size_++] = f;
+            return;
+        }
+        if (has_last_)
+            ++omitted_;
+        last_ = f;
+        has_last_ = true;
+    }
+    void finish() noexcept {
+        if (has_last_)
+            frames_[size_++] = last_;
+    }
+
+    std::array<async_frame, capacity> frames_{};
+    std::size_t size_ = 0;
+    std::size_t omitted_ = 0;
+    async_frame last_{};
+    bool has_last_ = false;
+};
+
+/** Writes one frame in the familiar form: `leaf(int) at file.cpp:42`, `operand 0 of &&`,
+    `co_spawn at file.cpp:70 in main()`.
+*/
+inline std::ostream& operator<<(std::ostream& os, async_frame const& f) {
+    std::source_location const w = f.where();
+    auto at = [&] {
+        if (w.line() != 0)
+            os << " at " << w.file_name() << ':' << w.line();
+    };
+    switch (f.kind()) {
+    case async_frame_kind::task:
+        os << (f.function().empty() ? std::string_view("??") : f.function());
+        at();
+        break;
+    case async_frame_kind::and_operand:
+        os << "operand " << f.operand() << " of &&";
+        break;
+    case async_frame_kind::or_operand:
+        os << "operand " << f.operand() << " of ||";
+        break;
+    case async_frame_kind::spawn:
+        os << "co_spawn";
+        at();
+        if (!f.function().empty())
+            os << " in " << f.function();
+        break;
+    }
+    return os;
+}
+
+/// Writes the stack, a frame a line: `#0 leaf(int) at file.cpp:42`.
+inline std::ostream& operator<<(std::ostream& os, async_stack const& s) {
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (i + 1 == s.size() && s.omitted() != 0)
+            os << "   ... " << s.omitted() << " frames omitted\n";
+        os << '#' << (i + 1 == s.size() ? i + s.omitted() : i) << ' ' << s[i] << '\n';
+    }
+    return os;
+}
+
+/// The stack as `operator<<` writes it.
+inline std::string to_string(async_stack const& s) {
+    std::ostringstream os;
+    os << s;
+    return std::move(os).str();
+}
+
+/** The logical call stack of the chain running on the calling thread, innermost first: each
+    task's function and the `co_await` it is suspended at, through the operands of `&&` and `||`
+    (a frame says which operand of which operator), up to the `co_spawn` that started the chain
+    and where it was called. Frame #0 is where this function is called.
+
+    Call it in a task, or in anything a task runs on the calling thread; elsewhere (no chain
+    runs on this thread) the stack is empty. Allocates nothing: the frames refer to the
+    compiler's static source locations.
+
+    Await sites are recorded unless `BOOST_AFFINE_NO_AWAIT_SITES` is defined; without them the
+    stack has its frames, and no locations but #0's and the spawn's.
+
+    @param here Where it is called: leave the default.
+*/
+inline async_stack async_backtrace(detail::site_ptr here) noexcept {
+    async_stack s;
+    environment* e = environment::current();
+    bool first = true;
+    bool skip_operator = false;
+    while (e) {
+        for (detail::task_link const* l = detail::environment_home::innermost(*e); l;
+             l = l->outer_) {
+            if (skip_operator) {
+                // The operator's own task, whose operand the frame below named.
+                skip_operator = false;
+                continue;
+            }
+            if (first) {
+                // #0: where this function is called. In the innermost task's own body, that
+                // is where the task is; in a function it calls or an awaitable it awaits, the
+                // task follows, at the co_await it began last.
+                s.push(async_frame_kind::task, here);
+                first = false;
+                if (!l->site() || async_frame::same_function(here, l->site()))
+                    continue;
+            }
+            s.push(async_frame_kind::task, l->site());
+        }
+        if (first) {
+            // Called before the chain's (or the branch's) first task started, in the function
+            // that co_spawn calls to make it: #0 is still where it was called.
+            s.push(async_frame_kind::task, here);
+            first = false;
+        }
+        detail::trace_outer o = detail::environment_home::outer(*e);
+        if (!o.parent) {
+            s.push(async_frame_kind::spawn, detail::environment_home::spawn_site(*e));
+            break;
+        }
+        s.push(o.cancel_on_success ? async_frame_kind::or_operand : async_frame_kind::and_operand,
+               nullptr, o.operand);
+        skip_operator = true;
+        e = o.parent;
+    }
+    s.finish();
+    return s;
+}
+
+} // namespace boost::affine
+
+#endif
