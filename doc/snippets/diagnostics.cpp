@@ -1,0 +1,73 @@
+//
+// Copyright (c) 2026 The Boost.Affine authors
+//
+// Distributed under the Boost Software License, Version 1.0. (See accompanying
+// file LICENSE_1_0.txt or copy at http://www.boost.org/LICENSE_1_0.txt)
+//
+
+// Documentation snippet: the async backtrace of a chain, through nested tasks and an operand
+// of &&, up to its co_spawn. The program checks what it prints.
+
+#include <boost/affine.hpp>
+
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+
+namespace asio = boost::asio;
+using boost::affine::co_spawn;
+using boost::affine::task;
+using boost::affine::use_affine;
+
+std::string printed;
+
+// tag::backtrace[]
+task<int> parse(int field) {
+    co_await asio::post(co_await asio::this_coro::executor, use_affine);
+    if (field < 0) {
+        // Where are we, and who is waiting for us?
+        printed = to_string(boost::affine::async_backtrace());
+        std::cout << "parse: bad field " << field << ", awaited by\n" << printed;
+        co_return 0;
+    }
+    co_return field;
+}
+
+task<int> handle_request(int field) {
+    int value = co_await parse(field);
+    co_return value + 1;
+}
+
+task<void> session() {
+    using namespace boost::affine::awaitable_operators;
+    auto [a, b] = co_await (handle_request(1) && handle_request(-1));
+    std::cout << "results " << a << ' ' << b << '\n';
+}
+
+int main() {
+    asio::io_context ioc;
+    co_spawn(ioc, session(), asio::detached);
+    ioc.run();
+}
+// end::backtrace[]
+
+// What it prints, checked: the task that called async_backtrace, the one awaiting it, the
+// operand of && it runs in, the task awaiting &&, and the co_spawn in main.
+struct check_output {
+    ~check_output() {
+        for (char const* want :
+             {"#0 ", "parse(int) at ", "#1 ", "handle_request(int) at ", "#2 operand 1 of &&",
+              "#3 ", "session() at ", "#4 co_spawn at ", " in main()"}) {
+            if (printed.find(want) == std::string::npos) {
+                std::fprintf(stderr, "diagnostics snippet: \"%s\" not in:\n%s", want,
+                             printed.c_str());
+                std::abort();
+            }
+        }
+    }
+} check_at_exit;
