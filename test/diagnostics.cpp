@@ -247,8 +247,14 @@ task<int> awaits_legacy() {
 } // namespace
 
 BOOST_AUTO_TEST_CASE(through_make_affine_and_a_completion_on_another_thread) {
-    BOOST_TEST(test::run([] { return awaits_legacy(); }) == 4);
-    test::wait_for_foreign_threads();
+    {
+        // The foreign thread posts home: the home context outlives it.
+        asio::io_context ioc;
+        auto f = affine::co_spawn(ioc, awaits_legacy(), asio::use_future);
+        ioc.run();
+        BOOST_TEST(f.get() == 4);
+        test::wait_for_foreign_threads();
+    }
     // In the awaitable: #0 where it called async_backtrace, then the task at its co_await
     // (the trampoline between them is no frame of the chain's).
     check(in_legacy, {{async_frame_kind::task, 0, "await_suspend"},
