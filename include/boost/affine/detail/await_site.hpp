@@ -33,10 +33,11 @@ using site_ptr = void const*;
 static_assert(sizeof(std::source_location) == sizeof(site_ptr) &&
                   std::is_trivially_copyable_v<std::source_location>,
               "boost::affine: this standard library's std::source_location is not the one "
-              "pointer that __builtin_source_location() returns; define "
-              "BOOST_AFFINE_NO_AWAIT_SITES");
+              "pointer that __builtin_source_location() returns (g++ and clang with "
+              "libstdc++ or libc++ hold only it)");
 
-#define BOOST_AFFINE_DETAIL_HERE static_cast<::boost::affine::detail::site_ptr>(__builtin_source_location())
+#define BOOST_AFFINE_DETAIL_HERE                                                                   \
+    static_cast<::boost::affine::detail::site_ptr>(__builtin_source_location())
 
 #if defined(BOOST_AFFINE_NO_AWAIT_SITES)
 inline constexpr bool record_await_sites = false;
