@@ -7,11 +7,17 @@
 
 // Diagnostics: the async backtrace of a chain, with the co_await site of every task, through
 // nested tasks, the operands of && and ||, make_affine and completions on other threads, up to
-// the co_spawn that started it.
+// the co_spawn that started it; chain-local values.
+
+// Misuse is reported by an assertion with a message, then an exception: this test catches the
+// assertion to check both.
+#define BOOST_ENABLE_ASSERT_HANDLER
 
 // Test that header file is self-contained.
 #include <boost/affine/async_backtrace.hpp>
+#include <boost/affine/chain_local.hpp>
 
+#include <boost/affine/allocating_executor.hpp>
 #include <boost/affine/awaitable_operators.hpp>
 #include <boost/affine/co_spawn.hpp>
 #include <boost/affine/task.hpp>
@@ -30,6 +36,11 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <future>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -43,6 +54,27 @@ using affine::async_stack;
 using affine::task;
 using affine::use_affine;
 using namespace affine::awaitable_operators;
+
+namespace {
+bool expecting_assertion = false;
+std::string last_assertion;
+} // namespace
+
+namespace boost {
+void assertion_failed_msg(char const* expr, char const* msg, char const* function, char const* file,
+                          long line) {
+    if (!expecting_assertion) {
+        std::fprintf(stderr, "%s:%ld: %s: assertion %s failed: %s\n", file, line, function, expr,
+                     msg);
+        std::abort();
+    }
+    last_assertion = msg;
+}
+void assertion_failed(char const* expr, char const* function, char const* file, long line) {
+    std::fprintf(stderr, "%s:%ld: %s: assertion %s failed\n", file, line, function, expr);
+    std::abort();
+}
+} // namespace boost
 
 namespace {
 
@@ -367,4 +399,180 @@ BOOST_AUTO_TEST_CASE(every_co_spawn_overload_records_its_site) {
         BOOST_TEST((got[i][1].kind() == async_frame_kind::spawn));
         BOOST_TEST(got[i][1].where().line() == lines_[i]);
     }
+}
+
+// ---------------------------------------------------------------------------
+// Chain-local values.
+
+namespace {
+
+// Counts its live instances, to check that a chain's values are destroyed with it.
+struct request_id {
+    static inline std::atomic<int> live{0};
+    int id;
+    explicit request_id(int i)
+        : id(i) {
+        ++live;
+    }
+    request_id(request_id const& o)
+        : id(o.id) {
+        ++live;
+    }
+    ~request_id() { --live; }
+};
+
+affine::chain_local<request_id> current_request;
+affine::chain_local<std::string> current_user;
+
+int read_id() {
+    request_id const* r = current_request.get();
+    return r ? r->id : -1;
+}
+
+task<int> inner_reads() {
+    co_await asio::post(co_await asio::this_coro::executor, use_affine);
+    co_return read_id();
+}
+
+task<int> sets_then_reads(int id) {
+    BOOST_TEST(current_request.get() == nullptr); // a new chain has none
+    current_request.emplace(id);
+    co_await asio::post(co_await asio::this_coro::executor, use_affine);
+    int const nested = co_await inner_reads();
+    BOOST_TEST(nested == id);
+    co_return read_id();
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(chain_local_set_in_a_task_read_in_the_chain_after_co_await) {
+    asio::io_context ioc;
+    auto a = affine::co_spawn(ioc, sets_then_reads(7), asio::use_future);
+    auto b = affine::co_spawn(ioc, sets_then_reads(8), asio::use_future); // interleaved
+    ioc.run();
+    BOOST_TEST(a.get() == 7);
+    BOOST_TEST(b.get() == 8);
+    BOOST_TEST(request_id::live.load() == 0);     // destroyed with their chains
+    BOOST_TEST(current_request.get() == nullptr); // no chain here
+}
+
+namespace {
+
+task<int> operand_reads() {
+    co_await asio::post(co_await asio::this_coro::executor, use_affine);
+    co_return read_id();
+}
+
+task<int> operand_sets() {
+    co_await asio::post(co_await asio::this_coro::executor, use_affine);
+    current_user.emplace("set in an operand");
+    co_return 0;
+}
+
+task<int> with_operands() {
+    current_request.emplace(42);
+    auto [a, b] = co_await (operand_reads() && operand_sets());
+    BOOST_TEST(a == 42); // the operands see their chain's values
+    (void)b;
+    std::string const* user = current_user.get();
+    BOOST_TEST_REQUIRE(user != nullptr); // and set the chain's
+    BOOST_TEST(*user == "set in an operand");
+    auto v = co_await (operand_reads() || operand_reads());
+    co_return std::visit([](int x) { return x; }, v);
+}
+
+int spawned_saw = 0;
+
+task<void> spawned_child() {
+    spawned_saw = read_id();
+    co_return;
+}
+
+task<void> spawned_child_given(request_id inherited) {
+    current_request.emplace(inherited); // what a chain passes on, it passes explicitly
+    spawned_saw = read_id();
+    co_return;
+}
+
+task<void> spawns() {
+    current_request.emplace(5);
+    auto ex = co_await asio::this_coro::executor;
+    co_await affine::co_spawn(ex, spawned_child(), use_affine);
+    BOOST_TEST(spawned_saw == -1); // a spawned chain does not inherit
+    co_await affine::co_spawn(ex, spawned_child_given(*current_request.get()), use_affine);
+    BOOST_TEST(spawned_saw == 5);
+    BOOST_TEST(read_id() == 5);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(chain_local_operands_share_the_chain_spawned_chains_do_not) {
+    BOOST_TEST(test::run([] { return with_operands(); }) == 42);
+    test::run([] { return spawns(); });
+    BOOST_TEST(request_id::live.load() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(chain_local_storage_comes_from_the_chain_allocator_once) {
+    test::counting_allocator alloc;
+    asio::io_context ioc;
+    long during = 0;
+    auto f = affine::co_spawn(
+        affine::with_allocator(ioc.get_executor(), alloc),
+        [&]() -> task<void> {
+            long const before = alloc.allocations.load();
+            current_request.emplace(1);
+            BOOST_TEST(alloc.allocations.load() == before + 1); // its node, from the chain's
+            long const after_first = alloc.allocations.load();
+            for (int i = 0; i < 1000; ++i) {
+                current_request.emplace(i); // reuses the storage
+                BOOST_TEST(read_id() == i);
+                current_request.reset();
+                BOOST_TEST(current_request.get() == nullptr);
+            }
+            during = alloc.allocations.load() - after_first;
+            current_request.emplace(2);
+            co_await asio::post(co_await asio::this_coro::executor, use_affine);
+            BOOST_TEST(read_id() == 2);
+        },
+        asio::use_future);
+    ioc.run();
+    f.get();
+    BOOST_TEST(during == 0);
+    BOOST_TEST(alloc.live.load() == 0); // freed with the root
+    BOOST_TEST(request_id::live.load() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(chain_local_across_strands_of_a_thread_pool) {
+    // Each chain on a strand of its own over a thread_pool(2): its value follows it from
+    // thread to thread, and no chain sees another's.
+    asio::thread_pool pool(2);
+    std::atomic<int> wrong{0};
+    std::vector<std::future<void>> done;
+    for (int c = 0; c < 8; ++c)
+        done.push_back(affine::co_spawn(
+            asio::make_strand(pool.get_executor()),
+            [c, &wrong, &pool]() -> task<void> {
+                current_request.emplace(c);
+                for (int i = 0; i < 200; ++i) {
+                    co_await asio::post(pool.get_executor(), use_affine); // completes anywhere
+                    if (read_id() != c || co_await inner_reads() != c)
+                        ++wrong;
+                }
+            },
+            asio::use_future));
+    for (auto& d : done)
+        d.get();
+    pool.join();
+    BOOST_TEST(wrong.load() == 0);
+    BOOST_TEST(request_id::live.load() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(chain_local_emplace_outside_a_chain_is_reported) {
+    BOOST_TEST(current_request.get() == nullptr);
+    current_request.reset(); // nothing to do
+    expecting_assertion = true;
+    last_assertion.clear();
+    BOOST_CHECK_THROW(current_request.emplace(1), std::logic_error);
+    expecting_assertion = false;
+    BOOST_TEST(last_assertion.find("outside a chain") != std::string::npos);
 }

@@ -116,6 +116,8 @@ using affine::use_affine;
 namespace {
 
 constexpr int warmup = 2000;
+
+affine::chain_local<long> chain_counter;
 constexpr int iterations = 20000;
 
 // Runs `op()` `warmup` times, then counts the global allocations of
@@ -257,6 +259,17 @@ struct cases {
         };
     }
 
+    // A chain-local value, set by the first (warm-up) call and read, and updated, after every
+    // post.
+    static auto chain_local_reads(Home ex) {
+        return [ex]() -> task<void> {
+            if (!chain_counter.get())
+                chain_counter.emplace(0);
+            co_await asio::post(ex, use_affine);
+            ++*chain_counter.get();
+        };
+    }
+
     static task<void> echo(std::shared_ptr<socket> s) {
         std::array<char, 64> buf;
         for (;;) {
@@ -283,6 +296,7 @@ BOOST_AUTO_TEST_CASE(io_context_steady_state_allocates_nothing) {
     auto both_f = spawn_measurement(ex, C::both(ex));
     auto either_f = spawn_measurement(ex, C::either(ex));
     auto backtrace_f = spawn_measurement(ex, C::backtrace(ex));
+    auto chain_local_f = spawn_measurement(ex, C::chain_local_reads(ex));
 
     auto a = std::make_shared<C::socket>(ex);
     auto b = std::make_shared<C::socket>(ex);
@@ -301,7 +315,8 @@ BOOST_AUTO_TEST_CASE(io_context_steady_state_allocates_nothing) {
     BOOST_TEST(ping_f.get() == 0);
     BOOST_TEST(both_f.get() == 0);
     BOOST_TEST(either_f.get() == 0);
-    BOOST_TEST(backtrace_f.get() == 0); // async_backtrace() allocates nothing
+    BOOST_TEST(backtrace_f.get() == 0);   // async_backtrace() allocates nothing
+    BOOST_TEST(chain_local_f.get() == 0); // nor does reading a chain-local value
 }
 
 BOOST_AUTO_TEST_CASE(strand_over_thread_pool_steady_state_allocates_nothing) {

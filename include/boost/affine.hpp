@@ -11,6 +11,7 @@
 #include <boost/affine/allocating_executor.hpp>
 #include <boost/affine/async_backtrace.hpp>
 #include <boost/affine/awaitable_operators.hpp>
+#include <boost/affine/chain_local.hpp>
 #include <boost/affine/co_spawn.hpp>
 #include <boost/affine/concepts.hpp>
 #include <boost/affine/environment.hpp>

@@ -22,6 +22,7 @@
 #include <boost/asio/execution_context.hpp>
 
 #include <atomic>
+#include <cstddef>
 #include <coroutine>
 #include <memory>
 #include <new>
@@ -113,6 +114,22 @@ struct recycled {
     void (*free_)(recycled*, any_frame_allocator const&) noexcept = nullptr;
 };
 
+// The value of one chain_local (chain_local.hpp) in one chain: a node of the chain's list,
+// allocated from the chain's frame allocator, the value's storage after it. Nodes are only
+// added (under the root's lock: operands may run in parallel) and freed with the root.
+inline constexpr std::size_t chain_value_alignment = 16;
+
+struct alignas(chain_value_alignment) chain_value {
+    std::atomic<chain_value*> next_{nullptr};
+    void const* key_ = nullptr;  // the chain_local
+    void const* type_ = nullptr; // its value type's tag
+    void (*destroy_)(chain_value*) noexcept = nullptr;
+    std::size_t block_ = 0; // bytes allocated
+    bool engaged_ = false;
+
+    void* storage() noexcept { return this + 1; }
+};
+
 // What the root of a chain has once for all its environments: the home
 // executor, the means to post to it, and the chain's recycled objects. What the
 // library's handlers and coroutines need of an environment beyond its public
@@ -173,12 +190,63 @@ public:
         spare_ = r;
     }
 
+    // The chain's value of the chain_local `key`, or null (chain_local.hpp).
+    chain_value* find_value(void const* key) const noexcept {
+        for (chain_value* v = values_.load(std::memory_order_acquire); v;
+             v = v->next_.load(std::memory_order_acquire))
+            if (v->key_ == key)
+                return v;
+        return nullptr;
+    }
+
+    // The node of `key`, made (empty) if the chain has none: from `alloc`, the chain's frame
+    // allocator, with room for `size` bytes of value.
+    chain_value* add_value(void const* key, void const* type, std::size_t size,
+                           void (*destroy)(chain_value*) noexcept,
+                           any_frame_allocator const& alloc) {
+        std::size_t const block = sizeof(chain_value) + size;
+        void* p = alloc.allocate(block);
+        auto* fresh = ::new (p) chain_value;
+        fresh->key_ = key;
+        fresh->type_ = type;
+        fresh->destroy_ = destroy;
+        fresh->block_ = block;
+        {
+            lock_guard g(lock_);
+            // Another operand of the chain may have added it meanwhile.
+            if (chain_value* v = find_value(key)) {
+                fresh->~chain_value();
+                alloc.deallocate(p, block);
+                return v;
+            }
+            fresh->next_.store(values_.load(std::memory_order_relaxed), std::memory_order_relaxed);
+            values_.store(fresh, std::memory_order_release);
+        }
+        return fresh;
+    }
+
 protected:
     environment_home() noexcept = default;
 
     ~environment_home() {
         BOOST_ASSERT_MSG(!spare_, "boost::affine: environment_home destroyed with spare "
                                   "objects; the root must call release_spares");
+        BOOST_ASSERT_MSG(!values_.load(std::memory_order_relaxed),
+                         "boost::affine: environment_home destroyed with chain values; the "
+                         "root must call release_values");
+    }
+
+    /// Destroys the chain's values and frees their nodes; called by the root before it goes.
+    void release_values(any_frame_allocator const& alloc) noexcept {
+        chain_value* v = values_.exchange(nullptr, std::memory_order_acquire);
+        while (v) {
+            chain_value* next = v->next_.load(std::memory_order_relaxed);
+            v->destroy_(v);
+            std::size_t const block = v->block_;
+            v->~chain_value();
+            alloc.deallocate(v, block);
+            v = next;
+        }
     }
 
     /// Frees the recycled objects; called by the root before it goes.
@@ -201,6 +269,7 @@ private:
     };
 
     recycled* spare_ = nullptr;
+    std::atomic<chain_value*> values_{nullptr};
     std::atomic_flag lock_;
 };
 

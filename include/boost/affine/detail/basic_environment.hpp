@@ -39,7 +39,10 @@ public:
         , erased_(make_erased(ex))
         , handler_home_(make_handler_home(ex)) {}
 
-    ~basic_environment() { release_spares(get_frame_allocator()); }
+    ~basic_environment() {
+        release_values(get_frame_allocator());
+        release_spares(get_frame_allocator());
+    }
 
     basic_environment(basic_environment const&) = delete;
     basic_environment& operator=(basic_environment const&) = delete;
