@@ -17,7 +17,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <sstream>
 #include <string>
+#include <string_view>
 
 namespace asio = boost::asio;
 using boost::affine::co_spawn;
@@ -56,10 +58,48 @@ int main() {
 }
 // end::backtrace[]
 
+// tag::chain_local[]
+struct request_id {
+    int value;
+};
+boost::affine::chain_local<request_id> current_request; // static storage duration
+
+std::ostringstream log_stream; // std::clog in a server
+
+void log(std::string_view what) { // called anywhere in the chain
+    if (request_id const* id = current_request.get())
+        log_stream << '[' << id->value << "] " << what << '\n';
+}
+
+task<void> parse_body() {
+    co_await asio::post(co_await asio::this_coro::executor, use_affine);
+    log("body parsed"); // after a co_await, in another task: the same chain's value
+}
+
+task<void> handle(int id) {
+    current_request.emplace(request_id{id}); // this chain's value
+    log("request");
+    co_await parse_body();
+}
+// end::chain_local[]
+
+void chain_local_example() {
+    asio::io_context ioc;
+    co_spawn(ioc, handle(1), asio::detached);
+    co_spawn(ioc, handle(2), asio::detached); // interleaved with the first
+    ioc.run();
+    std::string const want = "[1] request\n[2] request\n[1] body parsed\n[2] body parsed\n";
+    if (log_stream.str() != want) {
+        std::fprintf(stderr, "diagnostics snippet: the log is\n%s", log_stream.str().c_str());
+        std::abort();
+    }
+}
+
 // What it prints, checked: the task that called async_backtrace, the one awaiting it, the
 // operand of && it runs in, the task awaiting &&, and the co_spawn in main.
 struct check_output {
     ~check_output() {
+        chain_local_example();
         for (char const* want :
              {"#0 ", "parse(int) at ", "#1 ", "handle_request(int) at ", "#2 operand 1 of &&",
               "#3 ", "session() at ", "#4 co_spawn at ", " in main()"}) {
