@@ -41,6 +41,7 @@
 #include <cstdlib>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -575,4 +576,161 @@ BOOST_AUTO_TEST_CASE(chain_local_emplace_outside_a_chain_is_reported) {
     BOOST_CHECK_THROW(current_request.emplace(1), std::logic_error);
     expecting_assertion = false;
     BOOST_TEST(last_assertion.find("outside a chain") != std::string::npos);
+}
+
+// ---------------------------------------------------------------------------
+// Resume and suspend hooks.
+
+namespace {
+
+// What a tracing system does with the hooks: puts the chain's request id in a thread-local
+// for each slice of the chain, and takes it out after. Records the order of the calls.
+thread_local int tracing_id = -1;
+
+struct tracing_hooks final : affine::chain_hooks {
+    std::mutex m;
+    std::string events; // 'R' and 'S', in order
+    std::atomic<int> wrong{0};
+    void on_resume() noexcept override {
+        request_id const* r = current_request.get(); // the chain is current: its values too
+        if (tracing_id != -1)
+            ++wrong; // another slice's context left behind
+        tracing_id = r ? r->id : -2;
+        std::lock_guard g(m);
+        events += 'R';
+    }
+    void on_suspend() noexcept override {
+        if (current_request.get() && tracing_id != current_request.get()->id)
+            ++wrong;
+        tracing_id = -1;
+        std::lock_guard g(m);
+        events += 'S';
+    }
+};
+
+[[gnu::noinline]] int traced_id() {
+    return tracing_id;
+}
+
+bool alternates(std::string const& e) {
+    for (std::size_t i = 0; i < e.size(); ++i)
+        if (e[i] != (i % 2 == 0 ? 'R' : 'S'))
+            return false;
+    return e.size() % 2 == 0;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(hooks_run_around_every_slice_in_order) {
+    tracing_hooks hooks;
+    int seen_wrong = 0;
+    asio::io_context ioc;
+    auto f = affine::co_spawn(
+        ioc,
+        [&]() -> task<void> {
+            current_request.emplace(11);
+            BOOST_TEST(affine::current_chain_hooks() == nullptr);
+            affine::set_chain_hooks(&hooks); // this slice counts: on_resume now
+            BOOST_TEST(affine::current_chain_hooks() == &hooks);
+            for (int i = 0; i < 100; ++i) {
+                co_await asio::post(co_await asio::this_coro::executor, use_affine); // a slice
+                if (traced_id() != 11)
+                    ++seen_wrong;
+                co_await inner_reads(); // nested task: one more slice (its post)
+            }
+        },
+        asio::use_future);
+    ioc.run();
+    f.get();
+    BOOST_TEST(seen_wrong == 0);
+    BOOST_TEST(hooks.wrong.load() == 0);
+    // The slice that set them, then 200 posted resumptions: 201 pairs, the last one ended when
+    // the chain completed.
+    BOOST_TEST(hooks.events.size() == 402u);
+    BOOST_TEST(alternates(hooks.events));
+    BOOST_TEST(tracing_id == -1);
+}
+
+BOOST_AUTO_TEST_CASE(hooks_belong_to_the_chain_operands_included) {
+    tracing_hooks hooks;
+    asio::io_context ioc;
+    int in_operands = 0;
+    auto f = affine::co_spawn(
+        ioc,
+        [&]() -> task<void> {
+            current_request.emplace(3);
+            affine::set_chain_hooks(&hooks);
+            auto check = [&]() -> task<int> {
+                co_await asio::post(co_await asio::this_coro::executor, use_affine);
+                in_operands += traced_id() == 3;
+                co_return 0;
+            };
+            co_await (check() && check());
+            affine::set_chain_hooks(nullptr); // on_suspend now; none after
+            co_await asio::post(co_await asio::this_coro::executor, use_affine);
+            BOOST_TEST(traced_id() == -1);
+        },
+        asio::use_future);
+    // Another chain, without hooks, interleaved: its slices call nothing.
+    auto g = affine::co_spawn(
+        ioc,
+        [&]() -> task<void> {
+            for (int i = 0; i < 10; ++i) {
+                co_await asio::post(co_await asio::this_coro::executor, use_affine);
+                BOOST_TEST(traced_id() == -1);
+            }
+        },
+        asio::use_future);
+    ioc.run();
+    f.get();
+    g.get();
+    BOOST_TEST(in_operands == 2);
+    BOOST_TEST(hooks.wrong.load() == 0);
+    BOOST_TEST(alternates(hooks.events));
+    BOOST_TEST(hooks.events.size() >= 4u);
+}
+
+BOOST_AUTO_TEST_CASE(hooks_on_strands_of_a_thread_pool) {
+    // Eight chains on strands over a thread_pool(2), each with hooks of its own: every slice,
+    // on whichever thread, sees its own chain's id in the thread-local, and the calls of each
+    // chain alternate.
+    asio::thread_pool pool(2);
+    std::vector<std::unique_ptr<tracing_hooks>> hooks;
+    std::vector<std::future<void>> done;
+    std::atomic<int> wrong{0};
+    for (int c = 0; c < 8; ++c) {
+        hooks.push_back(std::make_unique<tracing_hooks>());
+        done.push_back(affine::co_spawn(
+            asio::make_strand(pool.get_executor()),
+            [c, &wrong, &pool, h = hooks.back().get()]() -> task<void> {
+                current_request.emplace(c);
+                affine::set_chain_hooks(h);
+                for (int i = 0; i < 200; ++i) {
+                    co_await asio::post(pool.get_executor(), use_affine); // completes anywhere
+                    if (traced_id() != c)
+                        ++wrong;
+                }
+            },
+            asio::use_future));
+    }
+    for (auto& d : done)
+        d.get();
+    pool.join();
+    BOOST_TEST(wrong.load() == 0);
+    for (auto& h : hooks) {
+        BOOST_TEST(h->wrong.load() == 0);
+        BOOST_TEST(alternates(h->events));
+        BOOST_TEST(h->events.size() == 402u);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(set_chain_hooks_outside_a_chain_is_reported) {
+    tracing_hooks hooks;
+    BOOST_TEST(affine::current_chain_hooks() == nullptr);
+    expecting_assertion = true;
+    last_assertion.clear();
+    BOOST_CHECK_THROW(affine::set_chain_hooks(&hooks), std::logic_error);
+    expecting_assertion = false;
+    BOOST_TEST(last_assertion.find("outside a chain") != std::string::npos);
+    BOOST_TEST(hooks.events.empty());
 }

@@ -123,6 +123,38 @@ private:
     static inline char type_tag = 0;
 };
 
+/** Sets the hooks of the chain running on the calling thread (`chain_hooks`, environment.hpp),
+    replacing any; null removes them. The hooks belong to the whole chain, the operands of its
+    operators included; a chain started with `co_spawn` has none until it sets some.
+
+    The current slice counts: setting hooks calls the new ones' `on_resume` now (and the old
+    ones' `on_suspend` first), so that every `on_resume` has its `on_suspend`.
+
+    @throws std::logic_error if no chain runs on this thread (an assertion with a message where
+    assertions are enabled).
+*/
+inline void set_chain_hooks(chain_hooks* hooks) {
+    environment* e = environment::current();
+    if (!e)
+        detail::report_misuse("boost::affine::set_chain_hooks: outside a chain; call it in a task "
+                              "(or in code a task runs)");
+    detail::environment_home::of(*e).set_hooks(hooks);
+    detail::thread_state& state = detail::this_thread_state();
+    if (state.hooks != hooks) {
+        if (chain_hooks* old = std::exchange(state.hooks, hooks))
+            old->on_suspend();
+        if (hooks)
+            hooks->on_resume();
+    }
+}
+
+/// The hooks of the chain running on the calling thread; null if it has none, or if no chain
+/// runs on this thread.
+inline chain_hooks* current_chain_hooks() noexcept {
+    environment* e = environment::current();
+    return e ? detail::environment_home::of(*e).hooks() : nullptr;
+}
+
 } // namespace boost::affine
 
 #endif

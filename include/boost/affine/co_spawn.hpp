@@ -247,6 +247,7 @@ public:
         // Move what the handler needs out of the frame, free the frame, then
         // complete as Asio's co_spawn does: through the handler's executor.
         void complete(std::coroutine_handle<promise_type> h) noexcept {
+            detail::end_slice(); // the chain's hooks, while its values are still there
             Executor home = env_.executor();
             Handler handler(std::move(*handler_));
             [[maybe_unused]] typename work::type keep_work(std::move(handler_work_));

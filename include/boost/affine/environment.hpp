@@ -35,6 +35,31 @@ class environment;
 template <class T, class Executor, class Awaits>
 class basic_task;
 
+/** Code a chain runs around each slice of its execution on a thread: `on_resume` each time
+    the chain resumes on a thread (a resumption posted to its home executor, or run there
+    inline from outside the chain), before any of its code runs; `on_suspend` when that slice
+    ends (the chain suspended, or completed), after the last of its code. What a tracing
+    system or a logger needs to restore its own thread-local context around every slice. Set
+    on a chain with `set_chain_hooks` (chain_local.hpp); the object must outlive the chain or
+    be unset first.
+
+    Both are called on the thread of the slice, with the chain current on it (so a
+    `chain_local` value is readable), and must not throw. Slices nest when a chain resumes
+    another inline (an operation of one completing in a handler of the other): the calls are
+    then nested too.
+*/
+class chain_hooks {
+public:
+    virtual void on_resume() noexcept = 0;
+    virtual void on_suspend() noexcept = 0;
+
+protected:
+    chain_hooks() noexcept = default;
+    chain_hooks(chain_hooks const&) noexcept = default;
+    chain_hooks& operator=(chain_hooks const&) noexcept = default;
+    ~chain_hooks() = default;
+};
+
 namespace detail {
 
 class environment_home;
@@ -190,6 +215,10 @@ public:
         spare_ = r;
     }
 
+    // The chain's hooks (chain_hooks), or null.
+    chain_hooks* hooks() const noexcept { return hooks_.load(std::memory_order_relaxed); }
+    void set_hooks(chain_hooks* h) noexcept { hooks_.store(h, std::memory_order_relaxed); }
+
     // The chain's value of the chain_local `key`, or null (chain_local.hpp).
     chain_value* find_value(void const* key) const noexcept {
         for (chain_value* v = values_.load(std::memory_order_acquire); v;
@@ -270,6 +299,7 @@ private:
 
     recycled* spare_ = nullptr;
     std::atomic<chain_value*> values_{nullptr};
+    std::atomic<chain_hooks*> hooks_{nullptr};
     std::atomic_flag lock_;
 };
 
@@ -317,7 +347,7 @@ private:
     // that the usual case inlines into every final suspension.
     BOOST_NOINLINE std::coroutine_handle<> dispatch_elsewhere(std::coroutine_handle<> h) {
         if (running_in_this_thread()) {
-            scope s(*this);
+            resumption s(*this);
             h.resume();
         } else {
             post(h);
@@ -392,6 +422,54 @@ public:
 
     private:
         detail::chain_scope s_;
+    };
+
+    /** A resumption of the chain on the calling thread from outside it, for a scope: a slice
+        of its execution. Makes it current, as `scope` does, and runs the chain's hooks
+        (`chain_hooks`): `on_resume` now, `on_suspend` at the end of the scope unless the
+        slice ended before (the chain completed: its root ends the slice before the completion
+        handler runs). Unused, a test of the chain's hooks at each end.
+    */
+    class resumption {
+    public:
+        explicit resumption(environment& e) noexcept
+            : state_(detail::this_thread_state())
+            , prev_env_(std::exchange(state_.get().chain, &e))
+            , prev_alloc_(std::exchange(state_.get().allocator, &e.allocator_))
+            , prev_hooks_(std::exchange(state_.get().hooks, e.home_->hooks())) {
+            if (chain_hooks* h = state_.get().hooks) [[unlikely]]
+                h->on_resume();
+        }
+        ~resumption() {
+            detail::thread_state& state = state_.get();
+            if (chain_hooks* h = std::exchange(state.hooks, prev_hooks_)) [[unlikely]]
+                h->on_suspend();
+            state.chain = prev_env_;
+            state.allocator = prev_alloc_;
+        }
+        resumption(resumption const&) = delete;
+        resumption& operator=(resumption const&) = delete;
+
+    private:
+        // Where thread-locals are reached out of line, the thread state is found once and kept
+        // (this object lives in a handler's frame, not a coroutine's, and the coroutine it
+        // resumes returns to it on the same thread); inline, finding it again costs less.
+        struct state_ref {
+#if BOOST_AFFINE_DETAIL_TLS_INLINE
+            explicit state_ref(detail::thread_state&) noexcept {}
+            detail::thread_state& get() const noexcept { return detail::this_thread_state(); }
+#else
+            detail::thread_state* s_;
+            explicit state_ref(detail::thread_state& s) noexcept
+                : s_(&s) {}
+            detail::thread_state& get() const noexcept { return *s_; }
+#endif
+        };
+
+        state_ref state_;
+        environment* prev_env_;
+        any_frame_allocator const* prev_alloc_;
+        chain_hooks* prev_hooks_;
     };
 
     /** The allocator for what is allocated for this chain on the calling thread outside its
@@ -510,6 +588,14 @@ inline environment_home& environment_home::of(environment& e) noexcept {
 
 inline void environment_home::abandon(environment& e) noexcept {
     e.abandon();
+}
+
+// The chain running on this thread completes: its slice ends now, while it is still there
+// (its hooks may read its chain_local values), before its root goes.
+inline void end_slice() noexcept {
+    thread_state& state = this_thread_state();
+    if (chain_hooks* h = std::exchange(state.hooks, nullptr)) [[unlikely]]
+        h->on_suspend();
 }
 
 inline void environment_home::make_current(environment& e) noexcept {

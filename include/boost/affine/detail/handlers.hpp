@@ -375,7 +375,7 @@ public:
     allocator_type get_allocator() const noexcept { return allocator_type(env_->allocator_here()); }
 
     void operator()() {
-        typename Chain::scope s(*env_);
+        typename Chain::resumption s(*env_);
         std::exchange(h_, {}).resume();
     }
 

@@ -17,6 +17,7 @@
 namespace boost::affine {
 
 class any_frame_allocator;
+class chain_hooks;
 class environment;
 
 namespace detail {
@@ -42,6 +43,9 @@ struct thread_state {
     // whether its completion handler ran inside that initiation.
     void* starting_operation = nullptr;
     bool completed_inside_initiation = false;
+    // The hooks of the slice of a chain running on this thread (chain_hooks): called when it
+    // ends (environment::resumption, end_slice).
+    chain_hooks* hooks = nullptr;
 };
 
 // The variable itself. It is named directly only by functions that are never
