@@ -83,6 +83,47 @@ task<void> handle(int id) {
 }
 // end::chain_local[]
 
+// tag::hooks[]
+// A logger that knows nothing of chains: it reads a thread-local.
+thread_local int logger_request = -1;
+
+[[gnu::noinline]] void legacy_log(std::string_view what) {
+    log_stream << "legacy [" << logger_request << "] " << what << '\n';
+}
+
+// Around every slice of a chain on a thread, the chain's request id goes into the thread-local,
+// and out again after.
+struct logger_context final : boost::affine::chain_hooks {
+    void on_resume() noexcept override {
+        if (request_id const* id = current_request.get())
+            logger_request = id->value;
+    }
+    void on_suspend() noexcept override { logger_request = -1; }
+};
+logger_context logger_hooks;
+
+task<void> traced_handle(int id) {
+    current_request.emplace(request_id{id});
+    boost::affine::set_chain_hooks(&logger_hooks); // for this slice and every later one
+    co_await asio::post(co_await asio::this_coro::executor, use_affine);
+    legacy_log("after a co_await"); // the thread-local is this chain's again
+}
+// end::hooks[]
+
+void hooks_example() {
+    log_stream.str("");
+    asio::io_context ioc;
+    co_spawn(ioc, traced_handle(3), asio::detached);
+    co_spawn(ioc, traced_handle(4), asio::detached);
+    ioc.run();
+    std::string const want = "legacy [3] after a co_await\nlegacy [4] after a co_await\n";
+    if (log_stream.str() != want || logger_request != -1) {
+        std::fprintf(stderr, "diagnostics snippet: the hooks' log is\n%s",
+                     log_stream.str().c_str());
+        std::abort();
+    }
+}
+
 void chain_local_example() {
     asio::io_context ioc;
     co_spawn(ioc, handle(1), asio::detached);
@@ -100,6 +141,7 @@ void chain_local_example() {
 struct check_output {
     ~check_output() {
         chain_local_example();
+        hooks_example();
         for (char const* want :
              {"#0 ", "parse(int) at ", "#1 ", "handle_request(int) at ", "#2 operand 1 of &&",
               "#3 ", "session() at ", "#4 co_spawn at ", " in main()"}) {
