@@ -23,6 +23,11 @@
 //   --threads T       threads running the io_context (default 1)
 //   --port P          port to listen on at 127.0.0.1 (default 0: any free port)
 //   --server-only     no load client: serve until SIGINT or SIGTERM
+//   --dump-chains     after the warm-up, send the program SIGUSR1 once
+//
+// On SIGUSR1 the program prints every live chain of its io_context and where
+// each one waits (boost::affine::dump_chains): `kill -USR1 <pid>` on a stuck
+// server tells which connection waits on what.
 //
 // Exit status: 0 if every reply equalled its request, the server reported no
 // error, and no frame was left in the pool at the end. (The load test with
@@ -40,6 +45,8 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 
+#include <csignal>
+
 #include "../test/counting_allocations.hpp" // counts every global allocation
 
 #include <array>
@@ -50,6 +57,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <sstream>
+#include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
@@ -116,11 +125,31 @@ task<> listener(tcp::acceptor& acceptor, asio::io_context& ioc, bool strands) {
     }
 }
 
+// On SIGUSR1: the live chains of the server's io_context, where each one waits
+// (the signal set has a strand of its own: it is cancelled from elsewhere).
+void dump_chains_on_sigusr1(asio::signal_set& signals, asio::io_context& ioc) {
+    signals.async_wait([&signals, &ioc](boost::system::error_code ec, int) {
+        if (ec)
+            return; // cancelled: the server stops
+        std::ostringstream os;
+        boost::affine::dump_chains(ioc, os);
+        std::string const text = os.str();
+        std::fwrite(text.data(), 1, text.size(), stdout);
+        std::fflush(stdout);
+        dump_chains_on_sigusr1(signals, ioc);
+    });
+}
+
+void cancel_on_its_strand(asio::signal_set& signals) {
+    asio::post(signals.get_executor(), [&signals] { signals.cancel(); });
+}
+
 // ---------------------------------------------------------------------------
 // The load client: each connection sends a 64-byte request, reads the echo,
 // checks it, and again, until told to stop.
 
 struct load {
+    bool dump = false; // --dump-chains
     std::atomic<bool> stop{false};
     std::atomic<std::uint64_t> requests{0};
     std::atomic<unsigned> wrong{0};
@@ -149,6 +178,11 @@ task<> measure(tcp::acceptor& acceptor, tcp::endpoint server, unsigned connectio
         co_spawn(ex, client(server, i, l), asio::detached);
     asio::steady_timer timer(ex, std::chrono::seconds(1));
     co_await timer.async_wait(use_affine);
+    if (l.dump) {
+        std::raise(SIGUSR1); // dumped by a handler, before the measured time
+        timer.expires_after(std::chrono::milliseconds(200));
+        co_await timer.async_wait(use_affine);
+    }
     auto const requests0 = l.requests.load();
     auto const allocations0 = global_allocations.load();
     auto const t0 = std::chrono::steady_clock::now();
@@ -171,6 +205,7 @@ int main(int argc, char** argv) {
     int seconds = 3;
     unsigned short port = 0;
     bool server_only = false;
+    load l;
     for (int i = 1; i < argc; ++i) {
         std::string_view arg = argv[i];
         auto value = [&] { return i + 1 < argc ? std::atoi(argv[++i]) : -1; };
@@ -184,10 +219,12 @@ int main(int argc, char** argv) {
             port = static_cast<unsigned short>(value());
         else if (arg == "--server-only")
             server_only = true;
+        else if (arg == "--dump-chains")
+            l.dump = true;
         else {
             std::fprintf(stderr,
                          "usage: %s [--connections N] [--seconds S] [--threads T] "
-                         "[--port P] [--server-only]\n",
+                         "[--port P] [--server-only] [--dump-chains]\n",
                          argv[0]);
             return arg == "--help" ? 0 : 2;
         }
@@ -202,20 +239,26 @@ int main(int argc, char** argv) {
     tcp::acceptor acceptor(asio::make_strand(ioc), {asio::ip::make_address("127.0.0.1"), port});
     tcp::endpoint const server = acceptor.local_endpoint();
     co_spawn(acceptor.get_executor(), listener(acceptor, ioc, threads > 1), asio::detached);
-    load l;
+    asio::signal_set usr1(asio::make_strand(ioc), SIGUSR1);
+    dump_chains_on_sigusr1(usr1, ioc);
     if (server_only) {
         std::printf("boost::affine echo server on %s:%u\n", server.address().to_string().c_str(),
                     unsigned(server.port()));
         asio::signal_set signals(ioc, SIGINT, SIGTERM);
-        signals.async_wait([&](auto, int) { close_on_its_strand(acceptor); });
+        signals.async_wait([&](auto, int) {
+            close_on_its_strand(acceptor);
+            cancel_on_its_strand(usr1);
+        });
     } else {
         std::printf("boost::affine echo server on %s:%u, %u connections, %d s\n",
                     server.address().to_string().c_str(), unsigned(server.port()), connections,
                     seconds);
-        co_spawn(ioc, measure(acceptor, server, connections, seconds, l), [](std::exception_ptr e) {
-            if (e)
-                std::rethrow_exception(e);
-        });
+        co_spawn(ioc, measure(acceptor, server, connections, seconds, l),
+                 [&usr1](std::exception_ptr e) {
+                     cancel_on_its_strand(usr1);
+                     if (e)
+                         std::rethrow_exception(e);
+                 });
     }
     std::vector<std::thread> pool;
     for (unsigned t = 1; t < threads; ++t)

@@ -7,7 +7,8 @@
 
 // Diagnostics: the async backtrace of a chain, with the co_await site of every task, through
 // nested tasks, the operands of && and ||, make_affine and completions on other threads, up to
-// the co_spawn that started it; chain-local values.
+// the co_spawn that started it; the registry of live chains (live_chains, dump_chains);
+// chain-local values; resume and suspend hooks.
 
 // Misuse is reported by an assertion with a message, then an exception: this test catches the
 // assertion to check both.
@@ -16,6 +17,7 @@
 // Test that header file is self-contained.
 #include <boost/affine/async_backtrace.hpp>
 #include <boost/affine/chain_local.hpp>
+#include <boost/affine/live_chains.hpp>
 
 #include <boost/affine/allocating_executor.hpp>
 #include <boost/affine/awaitable_operators.hpp>
@@ -25,9 +27,11 @@
 
 #include "test_helpers.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_future.hpp>
@@ -42,6 +46,8 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <set>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -733,4 +739,257 @@ BOOST_AUTO_TEST_CASE(set_chain_hooks_outside_a_chain_is_reported) {
     expecting_assertion = false;
     BOOST_TEST(last_assertion.find("outside a chain") != std::string::npos);
     BOOST_TEST(hooks.events.empty());
+}
+
+// The registry of live chains.
+
+namespace {
+
+unsigned wait_line = 0, waiter_line = 0, pair_line = 0;
+
+// Waits until the timer is cancelled.
+task<void> wait_on(asio::steady_timer& t) {
+    wait_line = __LINE__ + 1;
+    auto [ec] = co_await t.async_wait(asio::as_tuple(use_affine));
+    (void)ec;
+}
+
+task<void> waiter(asio::steady_timer& t) {
+    co_await asio::post(co_await asio::this_coro::executor, use_affine);
+    waiter_line = __LINE__ + 1;
+    co_await wait_on(t);
+}
+
+task<void> waits_on_a_pair(asio::steady_timer& a, asio::steady_timer& b) {
+    pair_line = __LINE__ + 1;
+    co_await (wait_on(a) && waiter(b));
+}
+
+std::unique_ptr<asio::steady_timer> forever(asio::io_context& ioc) {
+    auto t = std::make_unique<asio::steady_timer>(ioc);
+    t->expires_at(asio::steady_timer::time_point::max());
+    return t;
+}
+
+// Runs `ioc` until it has nothing ready: every chain is suspended.
+void settle(asio::io_context& ioc) {
+    ioc.restart();
+    while (ioc.poll() != 0) {
+    }
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(live_chains_shows_every_chain_where_it_waits) {
+    asio::io_context ioc, other;
+    auto t1 = forever(ioc), t2 = forever(ioc), t3 = forever(other);
+    BOOST_TEST(affine::live_chains(ioc).empty());
+    unsigned const spawn1 = __LINE__ + 1;
+    affine::co_spawn(ioc, waiter(*t1), asio::detached);
+    affine::co_spawn(ioc, waiter(*t2), asio::detached);
+    affine::co_spawn(other, waiter(*t3), asio::detached);
+
+    // Spawned, not started: no task frame yet, the spawn only.
+    std::vector<affine::chain_info> chains = affine::live_chains(ioc);
+    BOOST_TEST_REQUIRE(chains.size() == 2u);
+    check(chains[0].stacks.at(0), {{async_frame_kind::spawn, spawn1}});
+    BOOST_TEST(chains[0].id < chains[1].id); // oldest first
+
+    settle(ioc);
+    settle(other);
+    chains = affine::live_chains(ioc);
+    BOOST_TEST_REQUIRE(chains.size() == 2u);
+    for (affine::chain_info const& c : chains) {
+        BOOST_TEST((c.state == affine::chain_state::suspended));
+        BOOST_TEST_REQUIRE(c.stacks.size() == 1u);
+        check(c.stacks[0], {{async_frame_kind::task, wait_line, "wait_on"},
+                            {async_frame_kind::task, waiter_line, "waiter"},
+                            {async_frame_kind::spawn}});
+        BOOST_TEST(c.function().find("waiter") != std::string_view::npos);
+        BOOST_TEST(c.age.count() >= 0);
+    }
+    BOOST_TEST(chains[0].spawned_at.line() == spawn1);
+    BOOST_TEST(affine::live_chains(other).size() == 1u);
+    BOOST_TEST(affine::live_chains().size() >= 3u); // every context's
+
+    // The text: a line per chain, its stack indented, the count.
+    std::ostringstream os;
+    affine::dump_chains(ioc, os);
+    std::string const text = os.str();
+    BOOST_TEST_INFO(text);
+    BOOST_TEST(text.find("chain " + std::to_string(chains[0].id) + " ") == 0u);
+    BOOST_TEST(text.find("waiter(") < text.find(": suspended"));
+    BOOST_TEST(text.find(": suspended, age ") != std::string::npos);
+    BOOST_TEST(text.find("\n  #0 ") != std::string::npos);
+    BOOST_TEST(text.find("wait_on(") > text.find("\n  #0 "));
+    BOOST_TEST(text.find("diagnostics.cpp:" + std::to_string(waiter_line) + "\n") !=
+               std::string::npos);
+    BOOST_TEST(text.find("  #2 co_spawn at ") != std::string::npos);
+    BOOST_TEST(text.ends_with("\n2 live chains\n"));
+
+    // Completed chains leave the registry; so do chains given up with their context.
+    t1->cancel();
+    t2->cancel();
+    settle(ioc);
+    BOOST_TEST(affine::live_chains(ioc).empty());
+    affine::co_spawn(ioc, waiter(*t1), asio::detached);
+    BOOST_TEST(affine::live_chains(ioc).size() == 1u);
+    t3.reset();
+    {
+        asio::io_context doomed;
+        auto t = forever(doomed);
+        affine::co_spawn(doomed, waiter(*t), asio::detached);
+        settle(doomed);
+        BOOST_TEST(affine::live_chains(doomed).size() == 1u);
+        t->cancel(); // queued, never run: the chain goes with the context
+    }
+}
+
+BOOST_AUTO_TEST_CASE(live_chains_from_a_handler_and_from_a_chain) {
+    asio::io_context ioc;
+    auto t = forever(ioc);
+    affine::co_spawn(ioc, waiter(*t), asio::detached);
+    settle(ioc);
+
+    // From a handler on the context.
+    std::vector<affine::chain_info> seen;
+    asio::post(ioc, [&] { seen = affine::live_chains(ioc); });
+    settle(ioc);
+    BOOST_TEST_REQUIRE(seen.size() == 1u);
+    BOOST_TEST((seen[0].state == affine::chain_state::suspended));
+
+    // From a chain: itself at the call, the other where it waits.
+    unsigned call_line = 0;
+    affine::co_spawn(
+        ioc,
+        [&]() -> task<void> {
+            co_await asio::post(co_await asio::this_coro::executor, use_affine);
+            call_line = __LINE__ + 1;
+            seen = affine::live_chains(ioc);
+        },
+        asio::detached);
+    settle(ioc);
+    BOOST_TEST_REQUIRE(seen.size() == 2u);
+    BOOST_TEST((seen[0].state == affine::chain_state::suspended));
+    BOOST_TEST((seen[1].state == affine::chain_state::calling));
+    BOOST_TEST_REQUIRE(seen[1].stacks.size() == 1u);
+    check(seen[1].stacks[0], {{async_frame_kind::task, call_line}, {async_frame_kind::spawn}});
+    t->cancel();
+    settle(ioc);
+    BOOST_TEST(affine::live_chains(ioc).empty());
+}
+
+BOOST_AUTO_TEST_CASE(live_chains_through_the_operands_of_and) {
+    asio::io_context ioc;
+    auto a = forever(ioc), b = forever(ioc);
+    affine::co_spawn(ioc, waits_on_a_pair(*a, *b), asio::detached);
+    settle(ioc);
+    std::vector<affine::chain_info> chains = affine::live_chains(ioc);
+    BOOST_TEST_REQUIRE(chains.size() == 1u);
+    BOOST_TEST_REQUIRE(chains[0].stacks.size() == 2u); // one per operand
+    // (which operand comes first is not specified)
+    async_stack const& s0 =
+        chains[0].stacks[0].size() == 4 ? chains[0].stacks[0] : chains[0].stacks[1];
+    async_stack const& s1 =
+        chains[0].stacks[0].size() == 4 ? chains[0].stacks[1] : chains[0].stacks[0];
+    check(s0, {{async_frame_kind::task, wait_line, "wait_on"},
+               {async_frame_kind::and_operand, 0, nullptr, 0},
+               {async_frame_kind::task, pair_line, "waits_on_a_pair"},
+               {async_frame_kind::spawn}});
+    check(s1, {{async_frame_kind::task, wait_line, "wait_on"},
+               {async_frame_kind::task, waiter_line, "waiter"},
+               {async_frame_kind::and_operand, 0, nullptr, 1},
+               {async_frame_kind::task, pair_line, "waits_on_a_pair"},
+               {async_frame_kind::spawn}});
+
+    // One operand done: the other is where the chain waits.
+    a->cancel();
+    settle(ioc);
+    chains = affine::live_chains(ioc);
+    BOOST_TEST_REQUIRE(chains.size() == 1u);
+    BOOST_TEST_REQUIRE(chains[0].stacks.size() == 1u);
+    BOOST_TEST(chains[0].stacks[0].size() == 5u);
+    b->cancel();
+    settle(ioc);
+    BOOST_TEST(affine::live_chains(ioc).empty());
+}
+
+BOOST_AUTO_TEST_CASE(live_chains_after_ten_thousand_spawns_and_completions) {
+    asio::io_context ioc;
+    constexpr int n = 10000;
+    std::vector<std::unique_ptr<asio::steady_timer>> timers;
+    for (int i = 0; i < n; ++i) {
+        timers.push_back(forever(ioc));
+        affine::co_spawn(ioc, waiter(*timers.back()), asio::detached);
+    }
+    settle(ioc);
+    std::vector<affine::chain_info> chains = affine::live_chains(ioc);
+    BOOST_TEST_REQUIRE(chains.size() == std::size_t(n));
+    std::set<std::uint64_t> ids;
+    bool all_waiting = true;
+    for (affine::chain_info const& c : chains) {
+        ids.insert(c.id);
+        all_waiting = all_waiting && c.state == affine::chain_state::suspended &&
+                      c.stacks.size() == 1 && c.stacks[0].size() == 3 &&
+                      c.stacks[0][0].where().line() == wait_line;
+    }
+    BOOST_TEST(ids.size() == std::size_t(n)); // none twice, none missing
+    BOOST_TEST(all_waiting);
+    // Half complete, then the rest.
+    for (int i = 0; i < n; i += 2)
+        timers[i]->cancel();
+    settle(ioc);
+    chains = affine::live_chains(ioc);
+    BOOST_TEST_REQUIRE(chains.size() == std::size_t(n / 2));
+    for (int i = 1; i < n; i += 2)
+        timers[i]->cancel();
+    settle(ioc);
+    BOOST_TEST(affine::live_chains(ioc).empty());
+}
+
+namespace {
+
+// A chain on a strand of the pool that posts in a loop: slices on both threads.
+unsigned spin_line = 0;
+task<void> spinning(int n) {
+    for (int i = 0; i < n; ++i) {
+        spin_line = __LINE__ + 1;
+        co_await asio::post(co_await asio::this_coro::executor, use_affine);
+    }
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(live_chains_of_a_thread_pool_while_its_chains_run) {
+    asio::thread_pool pool(2);
+    constexpr int chains = 8;
+    std::atomic<int> done{0};
+    for (int i = 0; i < chains; ++i)
+        affine::co_spawn(asio::make_strand(pool), spinning(3000),
+                         [&](std::exception_ptr) { done.fetch_add(1); });
+    int dumps = 0, running = 0, suspended = 0;
+    bool consistent = true;
+    while (done.load() < chains) {
+        for (affine::chain_info const& c : affine::live_chains(pool)) {
+            if (c.state == affine::chain_state::running) {
+                ++running;
+                consistent = consistent && c.stacks.empty();
+            } else {
+                ++suspended;
+                // Not started yet (the spawn only), or at its post.
+                consistent =
+                    consistent && c.stacks.size() == 1 &&
+                    (c.stacks[0].size() == 1 ||
+                     (c.stacks[0].size() == 2 &&
+                      c.stacks[0][0].function().find("spinning") != std::string_view::npos));
+            }
+        }
+        ++dumps;
+    }
+    pool.join();
+    BOOST_TEST_MESSAGE(dumps << " dumps: " << running << " chains running, " << suspended
+                             << " suspended");
+    BOOST_TEST(consistent);
+    BOOST_TEST(dumps > 0);
+    BOOST_TEST(affine::live_chains(pool).empty());
 }

@@ -17,6 +17,9 @@
 #include <boost/affine/environment.hpp>
 #include <boost/affine/frame_allocator.hpp>
 #include <boost/affine/frame_pool.hpp>
+#if !defined(BOOST_AFFINE_NO_CHAIN_REGISTRY)
+#include <boost/affine/live_chains.hpp>
+#endif
 #include <boost/affine/make_affine.hpp>
 #include <boost/affine/protocol.hpp>
 #include <boost/affine/task.hpp>

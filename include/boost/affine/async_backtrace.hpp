@@ -32,6 +32,10 @@ enum class async_frame_kind {
 class async_stack;
 inline async_stack async_backtrace(detail::site_ptr here = BOOST_AFFINE_DETAIL_HERE) noexcept;
 
+namespace detail {
+inline async_stack backtrace_from(environment* e, site_ptr here) noexcept;
+} // namespace detail
+
 /** One frame of an async backtrace: a task and the `co_await` it is suspended at, an operand
     of an awaitable operator, or the `co_spawn` that started the chain.
 */
@@ -62,7 +66,7 @@ public:
 
 private:
     friend class async_stack;
-    friend async_stack async_backtrace(detail::site_ptr) noexcept;
+    friend async_stack detail::backtrace_from(environment*, detail::site_ptr) noexcept;
 
     // g++ names the body of a coroutine by its frame: `void f(f(int)::_Z1fi.Frame*)`, or for a
     // lambda `void<lambda()>::operator()(<lambda()>::_ZNK...Frame*)`. What is meant is the
@@ -163,7 +167,7 @@ public:
     std::size_t omitted() const noexcept { return omitted_; }
 
 private:
-    friend async_stack async_backtrace(detail::site_ptr) noexcept;
+    friend async_stack detail::backtrace_from(environment*, detail::site_ptr) noexcept;
 
     void push(async_frame_kind kind, detail::site_ptr site, unsigned operand = 0) noexcept {
         async_frame f;
@@ -253,9 +257,17 @@ inline std::string to_string(async_stack const& s) {
     @param here Where it is called: leave the default.
 */
 inline async_stack async_backtrace(detail::site_ptr here) noexcept {
+    return detail::backtrace_from(environment::current(), here);
+}
+
+namespace detail {
+
+// The stack from the environment `e` outwards. `here`: where the backtrace is taken, on the
+// thread running `e`'s chain (frame #0); null for a chain suspended (frame #0 is then the
+// innermost task, at its co_await).
+inline async_stack backtrace_from(environment* e, site_ptr here) noexcept {
     async_stack s;
-    environment* e = environment::current();
-    bool first = true;
+    bool first = here != nullptr;
     bool skip_operator = false;
     while (e) {
         for (detail::task_link const* l = detail::environment_home::innermost(*e); l;
@@ -278,7 +290,8 @@ inline async_stack async_backtrace(detail::site_ptr here) noexcept {
         }
         if (first) {
             // Called before the chain's (or the branch's) first task started, in the function
-            // that co_spawn calls to make it: #0 is still where it was called.
+            // that co_spawn calls to make it: #0 is still where it was called. (A suspended
+            // chain that has not started shows its spawn only.)
             s.push(async_frame_kind::task, here);
             first = false;
         }
@@ -295,6 +308,8 @@ inline async_stack async_backtrace(detail::site_ptr here) noexcept {
     s.finish();
     return s;
 }
+
+} // namespace detail
 
 } // namespace boost::affine
 

@@ -209,11 +209,10 @@ public:
         template <class F>
         promise_type(spawn_args<Executor> const& a, Handler& h, F&)
             : cancellation_(make_cancellation(h, *a.ex_))
-            , env_(*a.ex_, a.alloc_, attach_point(cancellation_))
+            , env_(*a.ex_, a.alloc_, attach_point(cancellation_), a.site_)
             , handler_(&h)
             , handler_work_(work::make(h, *a.ex_)) {
             env_.set_root(std::coroutine_handle<promise_type>::from_promise(*this));
-            env_.set_spawn_site(a.site_);
         }
 
         spawn_root get_return_object() noexcept {

@@ -10,6 +10,7 @@
 
 #include <boost/affine/frame_allocator.hpp>
 #include <boost/affine/detail/await_site.hpp>
+#include <boost/affine/detail/chain_registry.hpp>
 #include <boost/affine/detail/handlers.hpp>
 #include <boost/affine/detail/thread_state.hpp>
 #include <boost/affine/detail/unique_coroutine.hpp>
@@ -108,6 +109,16 @@ struct trace_outer {
     bool cancel_on_success = false; // ||; && otherwise
 };
 
+// A branch of an awaitable operator while its environment exists: on its chain's list of
+// branches (for dump_chains, which walks a chain from its root, and the gdb command), with what
+// encloses it.
+struct branch_record {
+    branch_record* next_ = nullptr; // under the root's lock
+    branch_record* prev_ = nullptr;
+    environment* env_ = nullptr; // the branch's environment
+    trace_outer outer_;
+};
+
 // A cancellation handler that does nothing: put in a slot in place of a
 // finished operation's handler, so the slot keeps its memory but never calls
 // into what is gone.
@@ -159,7 +170,10 @@ struct alignas(chain_value_alignment) chain_value {
 // executor, the means to post to it, and the chain's recycled objects. What the
 // library's handlers and coroutines need of an environment beyond its public
 // members, they ask of the home (the static members, defined below environment).
-class environment_home {
+//
+// Its chain_record base is what the registry of live chains knows of the chain
+// (chain_registry.hpp).
+class environment_home : public chain_record {
 public:
     environment_home(environment_home const&) = delete;
     environment_home& operator=(environment_home const&) = delete;
@@ -215,6 +229,36 @@ public:
         spare_ = r;
     }
 
+    // The branches of the chain's operators whose environments exist (dump_chains).
+    void add_branch(branch_record& b) noexcept {
+        if constexpr (!chain_registry_enabled)
+            return;
+        lock_guard g(lock_);
+        b.next_ = branches_;
+        b.prev_ = nullptr;
+        if (branches_)
+            branches_->prev_ = &b;
+        branches_ = &b;
+    }
+    void remove_branch(branch_record& b) noexcept {
+        if constexpr (!chain_registry_enabled)
+            return;
+        lock_guard g(lock_);
+        if (b.prev_)
+            b.prev_->next_ = b.next_;
+        else
+            branches_ = b.next_;
+        if (b.next_)
+            b.next_->prev_ = b.prev_;
+    }
+    // Calls f(branch_record const&) for each branch, under the lock (f must not take it).
+    template <class F>
+    void for_each_branch(F f) const noexcept {
+        lock_guard g(lock_);
+        for (branch_record const* b = branches_; b; b = b->next_)
+            f(*b);
+    }
+
     // The chain's hooks (chain_hooks), or null.
     chain_hooks* hooks() const noexcept { return hooks_.load(std::memory_order_relaxed); }
     void set_hooks(chain_hooks* h) noexcept { hooks_.store(h, std::memory_order_relaxed); }
@@ -258,6 +302,8 @@ protected:
     environment_home() noexcept = default;
 
     ~environment_home() {
+        BOOST_ASSERT_MSG(!branches_, "boost::affine: environment_home destroyed with live "
+                                     "branches");
         BOOST_ASSERT_MSG(!spare_, "boost::affine: environment_home destroyed with spare "
                                   "objects; the root must call release_spares");
         BOOST_ASSERT_MSG(!values_.load(std::memory_order_relaxed),
@@ -298,9 +344,10 @@ private:
     };
 
     recycled* spare_ = nullptr;
+    branch_record* branches_ = nullptr;
     std::atomic<chain_value*> values_{nullptr};
     std::atomic<chain_hooks*> hooks_{nullptr};
-    std::atomic_flag lock_;
+    mutable std::atomic_flag lock_;
 };
 
 } // namespace detail
@@ -436,7 +483,8 @@ public:
             : state_(detail::this_thread_state())
             , prev_env_(std::exchange(state_.get().chain, &e))
             , prev_alloc_(std::exchange(state_.get().allocator, &e.allocator_))
-            , prev_hooks_(std::exchange(state_.get().hooks, e.home_->hooks())) {
+            , prev_hooks_(std::exchange(state_.get().hooks, e.home_->hooks()))
+            , prev_running_(detail::publish_slice(state_.get(), *e.home_)) {
             if (chain_hooks* h = state_.get().hooks) [[unlikely]]
                 h->on_resume();
         }
@@ -444,6 +492,7 @@ public:
             detail::thread_state& state = state_.get();
             if (chain_hooks* h = std::exchange(state.hooks, prev_hooks_)) [[unlikely]]
                 h->on_suspend();
+            detail::end_published_slice(state, prev_running_);
             state.chain = prev_env_;
             state.allocator = prev_alloc_;
         }
@@ -470,6 +519,7 @@ public:
         environment* prev_env_;
         any_frame_allocator const* prev_alloc_;
         chain_hooks* prev_hooks_;
+        detail::chain_record const* prev_running_;
     };
 
     /** The allocator for what is allocated for this chain on the calling thread outside its
@@ -563,6 +613,7 @@ private:
     // another kind between two tasks goes with the task frame that owns it,
     // after the frames below it.
     void abandon() noexcept {
+        detail::published_slice s(*home_); // for the registry: frames go, as in a slice
         while (detail::task_link* l = innermost_) {
             innermost_ = l->outer_;
             l->h_.reset();
@@ -596,6 +647,9 @@ inline void end_slice() noexcept {
     thread_state& state = this_thread_state();
     if (chain_hooks* h = std::exchange(state.hooks, nullptr)) [[unlikely]]
         h->on_suspend();
+    // Another chain may take the root's place in memory: it is not this thread's.
+    if constexpr (chain_registry_enabled)
+        state.running_chain.store(nullptr, std::memory_order_release);
 }
 
 inline void environment_home::make_current(environment& e) noexcept {

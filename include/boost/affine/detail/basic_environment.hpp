@@ -32,14 +32,21 @@ class basic_environment final : public environment_home, public environment {
         std::declval<Executor const&>(), asio::execution::outstanding_work.tracked))>;
 
 public:
-    basic_environment(Executor const& ex, any_frame_allocator alloc, asio::cancellation_slot parent)
+    // `site`: where co_spawn was called. The chain is in the registry of live chains from here
+    // until its root goes.
+    basic_environment(Executor const& ex, any_frame_allocator alloc, asio::cancellation_slot parent,
+                      site_ptr site)
         : environment(static_cast<environment_home&>(*this), alloc, parent)
         , ex_(ex)
         , work_(asio::prefer(ex, asio::execution::outstanding_work.tracked))
         , erased_(make_erased(ex))
-        , handler_home_(make_handler_home(ex)) {}
+        , handler_home_(make_handler_home(ex)) {
+        register_chain(*this, asio::query(ex_, asio::execution::context),
+                       static_cast<environment*>(this), site);
+    }
 
     ~basic_environment() {
+        unregister_chain(*this);
         release_values(get_frame_allocator());
         release_spares(get_frame_allocator());
     }
@@ -50,9 +57,6 @@ public:
     Executor const& executor() const noexcept { return ex_; }
 
     using environment::set_root;
-
-    // Where the chain was spawned (co_spawn's call site), for async_backtrace.
-    void set_spawn_site(site_ptr site) noexcept { spawn_site_ = site; }
 
 private:
     // Whether any_io_executor holds Executor inline (Asio keeps up to a
@@ -121,7 +125,7 @@ private:
         return detail::running_in_this_thread(ex_);
     }
 
-    site_ptr spawn_site() const noexcept override { return spawn_site_; }
+    site_ptr spawn_site() const noexcept override { return spawn_site_; } // chain_record's
 
     void home_post(environment& owner, std::coroutine_handle<> h) override {
         post_handler(resume_handler<environment>(&owner, h));
@@ -155,7 +159,6 @@ private:
     work_executor work_; // the chain keeps its home context running
     [[no_unique_address]] erased_type erased_;
     [[no_unique_address]] handler_home_type handler_home_;
-    site_ptr spawn_site_ = nullptr;
 };
 
 } // namespace boost::affine::detail

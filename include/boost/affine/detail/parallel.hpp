@@ -98,11 +98,12 @@ private:
 // last branch has finished, an abandoned join abandons its parent in turn.
 class branch_environment final : public environment {
 public:
+    // On its chain's list of branches while it exists (dump_chains).
     branch_environment(environment const& parent, branch_cancellation& c, parallel_join& j,
-                       unsigned index) noexcept
-        : environment(parent, c.signal_.slot(), c.state_)
-        , join_(&j)
-        , index_(index) {}
+                       unsigned index) noexcept;
+    ~branch_environment() { environment_home::of(*this).remove_branch(record_); }
+    branch_environment(branch_environment const&) = delete;
+    branch_environment& operator=(branch_environment const&) = delete;
 
     bool state_replaced() const noexcept { return environment::state_replaced(); }
 
@@ -112,6 +113,7 @@ private:
 
     parallel_join* join_;
     unsigned index_;
+    branch_record record_;
 };
 
 class parallel_join {
@@ -196,8 +198,18 @@ inline void branch_environment::do_abandon() noexcept {
     join_->abandon(index_);
 }
 
+inline branch_environment::branch_environment(environment const& parent, branch_cancellation& c,
+                                              parallel_join& j, unsigned index) noexcept
+    : environment(parent, c.signal_.slot(), c.state_)
+    , join_(&j)
+    , index_(index) {
+    record_.env_ = this;
+    record_.outer_ = {j.parent(), index, j.mode() == parallel_mode::cancel_on_success};
+    environment_home::of(*this).add_branch(record_);
+}
+
 inline detail::trace_outer branch_environment::trace_outer() const noexcept {
-    return {join_->parent(), index_, join_->mode() == parallel_mode::cancel_on_success};
+    return record_.outer_;
 }
 
 // The coroutine that runs one branch: it awaits the task in the branch's

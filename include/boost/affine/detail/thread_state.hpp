@@ -12,6 +12,7 @@
 
 #include <boost/config.hpp>
 
+#include <atomic>
 #include <utility>
 
 namespace boost::affine {
@@ -21,6 +22,8 @@ class chain_hooks;
 class environment;
 
 namespace detail {
+
+struct chain_record;
 
 /** What the library keeps per thread: the chain running on it, that chain's
     frame allocator, the operation whose initiation runs on it, and (where
@@ -46,6 +49,14 @@ struct thread_state {
     // The hooks of the slice of a chain running on this thread (chain_hooks): called when it
     // ends (environment::resumption, end_slice).
     chain_hooks* hooks = nullptr;
+
+    // For the chain registry (chain_registry.hpp): the chain a slice of which runs on this
+    // thread (its root's environment_home), published for dump_chains to see; this thread's
+    // entry in the registry's list of threads, made at its first slice.
+    std::atomic<chain_record const*> running_chain{nullptr};
+    thread_state* next_thread = nullptr;
+    thread_state* prev_thread = nullptr;
+    bool registered = false;
 };
 
 // The variable itself. It is named directly only by functions that are never
