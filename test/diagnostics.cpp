@@ -993,3 +993,30 @@ BOOST_AUTO_TEST_CASE(live_chains_of_a_thread_pool_while_its_chains_run) {
     BOOST_TEST(dumps > 0);
     BOOST_TEST(affine::live_chains(pool).empty());
 }
+
+// Where tools/gdb/affine_chains.py is tested: test/gdb_chains.cmake runs this test under gdb,
+// stops it here and checks that the gdb command prints what dump_chains printed.
+extern "C" BOOST_NOINLINE void boost_affine_test_gdb_stop() {
+    __asm__ __volatile__("" ::: "memory");
+}
+
+BOOST_AUTO_TEST_CASE(live_chains_as_the_gdb_command_reads_them) {
+    asio::io_context ioc;
+    auto t = forever(ioc), a = forever(ioc), b = forever(ioc);
+    affine::co_spawn(ioc, waiter(*t), asio::detached);
+    affine::co_spawn(ioc, waits_on_a_pair(*a, *b), asio::detached);
+    settle(ioc);
+    affine::co_spawn(ioc, waiter(*t), asio::detached); // not started
+    std::ostringstream os;
+    affine::dump_chains(os);
+    std::string const text = os.str();
+    BOOST_TEST(text.ends_with("\n3 live chains\n"));
+    std::printf("=== dump_chains ===\n%s=== end ===\n", text.c_str());
+    std::fflush(stdout);
+    boost_affine_test_gdb_stop();
+    t->cancel();
+    a->cancel();
+    b->cancel();
+    settle(ioc);
+    BOOST_TEST(affine::live_chains(ioc).empty());
+}

@@ -26,6 +26,7 @@ packages=(
     gnuplot-nox
     python3
     debootstrap
+    gdb
 )
 
 missing=()
