@@ -7,8 +7,8 @@
 
 // Diagnostics: the async backtrace of a chain, with the co_await site of every task, through
 // nested tasks, the operands of && and ||, make_affine and completions on other threads, up to
-// the co_spawn that started it; the registry of live chains (live_chains, dump_chains);
-// chain-local values; resume and suspend hooks.
+// the co_spawn that started it; where exceptions came from; the registry of live chains
+// (live_chains, dump_chains); chain-local values; resume and suspend hooks.
 
 // Misuse is reported by an assertion with a message, then an exception: this test catches the
 // assertion to check both.
@@ -35,6 +35,11 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_future.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
 
 #define BOOST_TEST_MODULE diagnostics
 #include <boost/test/unit_test.hpp>
@@ -1018,5 +1023,162 @@ BOOST_AUTO_TEST_CASE(live_chains_as_the_gdb_command_reads_them) {
     a->cancel();
     b->cancel();
     settle(ioc);
+    t->cancel(); // the third chain, which started waiting meanwhile
+    settle(ioc);
     BOOST_TEST(affine::live_chains(ioc).empty());
+}
+
+// Where exceptions came from.
+
+namespace {
+
+unsigned throw_after = 0, rethrow_await = 0, catch_await = 0;
+
+task<int> thrower(int x) {
+    throw_after = __LINE__ + 1;
+    co_await asio::post(co_await asio::this_coro::executor, use_affine);
+    if (x > 0)
+        throw std::runtime_error("thrower " + std::to_string(x));
+    co_return x;
+}
+
+task<int> passes_it_on(int x) {
+    rethrow_await = __LINE__ + 1;
+    co_return co_await thrower(x) + 1;
+}
+
+async_stack caught_stack;
+std::string caught_what;
+
+task<int> catches_it() {
+    try {
+        catch_await = __LINE__ + 1;
+        co_return co_await passes_it_on(3);
+    } catch (std::runtime_error const& e) {
+        caught_what = e.what();
+        caught_stack = affine::exception_backtrace(std::current_exception());
+    }
+    co_return -1;
+}
+
+task<int> throws_in_an_operand() {
+    auto [a, b] = co_await (leaf(1) && passes_it_on(4));
+    co_return a + b;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(an_exception_remembers_the_task_it_left) {
+    asio::io_context ioc;
+    std::exception_ptr ep;
+    unsigned const spawn_line = __LINE__ + 1;
+    affine::co_spawn(ioc, passes_it_on(2), [&](std::exception_ptr e, int) { ep = e; });
+    ioc.run();
+    BOOST_TEST_REQUIRE(bool(ep));
+    // The innermost task, at its latest co_await before the throw; the task awaiting it; the
+    // spawn. Not the tasks and the root it passed through on its way out.
+    check(affine::exception_backtrace(ep), {{async_frame_kind::task, throw_after, "thrower"},
+                                            {async_frame_kind::task, rethrow_await, "passes_it_on"},
+                                            {async_frame_kind::spawn, spawn_line}});
+    std::exception_ptr const copy = ep; // any copy finds it
+    BOOST_TEST(affine::exception_backtrace(copy).size() == 3u);
+
+    // Caught in a task that awaited it: the same origin.
+    BOOST_TEST(test::run([] { return catches_it(); }) == -1);
+    BOOST_TEST(caught_what == "thrower 3");
+    check(caught_stack, {{async_frame_kind::task, throw_after, "thrower"},
+                         {async_frame_kind::task, rethrow_await, "passes_it_on"},
+                         {async_frame_kind::task, catch_await, "catches_it"},
+                         {async_frame_kind::spawn}});
+
+    // Through an operand of &&.
+    std::exception_ptr from_operand;
+    asio::io_context ioc2;
+    affine::co_spawn(ioc2, throws_in_an_operand(),
+                     [&](std::exception_ptr e, int) { from_operand = e; });
+    ioc2.run();
+    BOOST_TEST_REQUIRE(bool(from_operand));
+    check(affine::exception_backtrace(from_operand),
+          {{async_frame_kind::task, throw_after, "thrower"},
+           {async_frame_kind::task, rethrow_await, "passes_it_on"},
+           {async_frame_kind::and_operand, 0, nullptr, 1},
+           {async_frame_kind::task},
+           {async_frame_kind::spawn}});
+}
+
+BOOST_AUTO_TEST_CASE(an_exception_that_never_left_a_task_has_no_origin) {
+    BOOST_TEST(affine::exception_backtrace(nullptr).empty());
+    BOOST_TEST(
+        affine::exception_backtrace(std::make_exception_ptr(std::runtime_error("x"))).empty());
+    // Thrown and caught inside a task: nothing noted.
+    std::exception_ptr inside;
+    test::run([&]() -> task<void> {
+        try {
+            throw std::logic_error("inside");
+        } catch (...) {
+            inside = std::current_exception();
+        }
+        co_return;
+    });
+    BOOST_TEST(affine::exception_backtrace(inside).empty());
+}
+
+BOOST_AUTO_TEST_CASE(exceptions_from_chains_on_strands_of_a_thread_pool) {
+    asio::thread_pool pool(2);
+    constexpr int chains = 16;
+    std::mutex m;
+    std::vector<std::exception_ptr> errors;
+    for (int i = 1; i <= chains; ++i)
+        affine::co_spawn(asio::make_strand(pool), passes_it_on(i), [&](std::exception_ptr e, int) {
+            std::lock_guard<std::mutex> g(m);
+            errors.push_back(e);
+        });
+    pool.join();
+    BOOST_TEST_REQUIRE(errors.size() == std::size_t(chains));
+    // The library keeps the origins of the last 16.
+    int found = 0;
+    for (std::exception_ptr const& e : errors) {
+        async_stack const s = affine::exception_backtrace(e);
+        if (!s.empty() && s.size() == 3 && s[0].where().line() == throw_after &&
+            s[1].where().line() == rethrow_await)
+            ++found;
+    }
+    BOOST_TEST(found == chains);
+}
+
+BOOST_AUTO_TEST_CASE(terminate_on_exception_says_where) {
+    // In a child process: it must end with SIGABRT, after saying what and where.
+    int fds[2];
+    BOOST_TEST_REQUIRE(::pipe(fds) == 0);
+    pid_t const pid = ::fork();
+    BOOST_TEST_REQUIRE(pid >= 0);
+    if (pid == 0) {
+        std::signal(SIGABRT, SIG_DFL); // not Boost.Test's handler
+        ::dup2(fds[1], 2);
+        ::close(fds[0]);
+        asio::io_context ioc;
+        affine::co_spawn(ioc, passes_it_on(7), affine::terminate_on_exception);
+        ioc.run();
+        ::_exit(0); // not reached
+    }
+    ::close(fds[1]);
+    std::string err;
+    char buf[512];
+    for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;)
+        err.append(buf, std::size_t(n));
+    ::close(fds[0]);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    BOOST_TEST_INFO(err);
+    BOOST_TEST(WIFSIGNALED(status));
+    BOOST_TEST(WTERMSIG(status) == SIGABRT);
+    BOOST_TEST(err.find("boost::affine: a chain ended with an exception: thrower 7\n#0 ") == 0u);
+    BOOST_TEST(err.find("diagnostics.cpp:" + std::to_string(throw_after) + "\n#1 ") !=
+               std::string::npos);
+    BOOST_TEST(err.find("#2 co_spawn at ") != std::string::npos);
+
+    // A chain that succeeds: nothing.
+    asio::io_context ioc;
+    affine::co_spawn(ioc, passes_it_on(0), affine::terminate_on_exception);
+    ioc.run();
 }

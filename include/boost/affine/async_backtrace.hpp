@@ -12,7 +12,11 @@
 #include <boost/affine/detail/await_site.hpp>
 
 #include <array>
+#include <atomic>
 #include <cstddef>
+#include <cstdio>
+#include <cstring>
+#include <exception>
 #include <ostream>
 #include <source_location>
 #include <sstream>
@@ -309,7 +313,141 @@ inline async_stack backtrace_from(environment* e, site_ptr here) noexcept {
     return s;
 }
 
+// Where exceptions came from: for each of the last `size` exceptions that left a coroutine of a
+// chain, the chain's async backtrace when it did (the coroutine it left, at its latest
+// co_await, and what encloses it). Noted by the first of the library's coroutines an exception
+// leaves (promise_result::unhandled_exception): the innermost task it was thrown in; not again
+// as it leaves the tasks awaiting it, nor the operators and roots on its way out. An entry keeps
+// its exception alive (a copy of the exception_ptr), so no other exception takes its address
+// while it is listed, and entries are found by that address.
+class exception_origins {
+public:
+    static constexpr std::size_t size = 16;
+
+    static exception_origins& instance() noexcept {
+        static exception_origins table;
+        return table;
+    }
+
+    BOOST_NOINLINE void note(std::exception_ptr const& e) noexcept {
+        environment* const env = environment::current();
+        if (!env || !e)
+            return;
+        void const* const object = object_of(e);
+        async_stack const stack = backtrace_from(env, nullptr);
+        std::exception_ptr evicted;
+        {
+            lock_guard g(lock_);
+            for (entry const& x : entries_)
+                if (x.object_ == object)
+                    return; // on its way out: noted where it came from
+            entry& slot = entries_[next_++ % size];
+            evicted = std::move(slot.owner_);
+            slot.owner_ = e;
+            slot.object_ = object;
+            slot.stack_ = stack;
+        }
+        // (the exception evicted, if this was its last reference, is destroyed here: unlocked)
+    }
+
+    async_stack find(std::exception_ptr const& e) const noexcept {
+        if (!e)
+            return {};
+        void const* const object = object_of(e);
+        lock_guard g(lock_);
+        for (entry const& x : entries_)
+            if (x.object_ == object)
+                return x.stack_;
+        return {};
+    }
+
+private:
+    exception_origins() noexcept = default;
+
+    // What every copy of an exception_ptr of one exception holds: the exception object's
+    // address (libstdc++ and libc++ alike hold only that pointer).
+    static void const* object_of(std::exception_ptr const& e) noexcept {
+        static_assert(sizeof(std::exception_ptr) == sizeof(void const*),
+                      "boost::affine: this standard library's std::exception_ptr is not one "
+                      "pointer");
+        void const* p;
+        std::memcpy(&p, static_cast<void const*>(&e), sizeof p);
+        return p;
+    }
+
+    struct entry {
+        std::exception_ptr owner_;
+        void const* object_ = nullptr;
+        async_stack stack_;
+    };
+
+    struct lock_guard {
+        std::atomic_flag& f_;
+        explicit lock_guard(std::atomic_flag& f) noexcept
+            : f_(f) {
+            while (f_.test_and_set(std::memory_order_acquire)) {
+            }
+        }
+        ~lock_guard() { f_.clear(std::memory_order_release); }
+    };
+
+    mutable std::atomic_flag lock_;
+    std::array<entry, size> entries_{};
+    std::size_t next_ = 0;
+};
+
+// An exception leaves a coroutine of the library (its promise's unhandled_exception).
+inline void note_exception(std::exception_ptr const& e) noexcept {
+    exception_origins::instance().note(e);
+}
+
 } // namespace detail
+
+/** Where an exception came from: the async backtrace of its chain when it left the innermost
+    task it was thrown in, innermost first, that task at its latest `co_await` (the line of the
+    `co_await` before the throw, or none if the task had not awaited yet), up to the `co_spawn`.
+    For the exception a `co_spawn` completion handler receives, or one caught in a task that
+    awaited the task it came from.
+
+    Empty for an exception that never left a task of a chain, and for one that left it more than
+    16 exceptions ago (the library keeps the origins of the last 16, and those exceptions with
+    them). Costs nothing until an exception leaves a task; then a lock and a copy of the stack.
+*/
+inline async_stack exception_backtrace(std::exception_ptr const& e) noexcept {
+    return detail::exception_origins::instance().find(e);
+}
+
+/** A completion handler for `co_spawn` that terminates the program if the chain ended with an
+    exception, after writing to `stderr` what it was and where it came from
+    (`exception_backtrace`): for chains that must not fail, where `asio::detached` would drop
+    the exception silently.
+
+    @code
+    co_spawn(ioc, session(std::move(socket)), boost::affine::terminate_on_exception);
+    @endcode
+*/
+struct terminate_on_exception_t {
+    template <class... Values>
+    void operator()(std::exception_ptr e, Values&&...) const noexcept {
+        if (!e)
+            return;
+        std::string what = "an exception not derived from std::exception";
+        try {
+            std::rethrow_exception(e);
+        } catch (std::exception const& x) {
+            what = x.what();
+        } catch (...) {
+        }
+        std::string const where = to_string(exception_backtrace(e));
+        std::fprintf(stderr, "boost::affine: a chain ended with an exception: %s\n%s", what.c_str(),
+                     where.empty() ? "(where unknown)\n" : where.c_str());
+        std::fflush(stderr);
+        std::terminate();
+    }
+};
+
+/// See `terminate_on_exception_t`.
+inline constexpr terminate_on_exception_t terminate_on_exception{};
 
 } // namespace boost::affine
 

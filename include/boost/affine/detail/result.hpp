@@ -8,6 +8,7 @@
 #ifndef BOOST_AFFINE_DETAIL_RESULT_HPP
 #define BOOST_AFFINE_DETAIL_RESULT_HPP
 
+#include <boost/affine/async_backtrace.hpp>
 #include <boost/affine/detail/config.hpp>
 
 #include <boost/assert.hpp>
@@ -123,7 +124,11 @@ struct promise_result {
     void return_value(U&& u) {
         result_.set_value(std::forward<U>(u));
     }
-    void unhandled_exception() noexcept { result_.set_exception(std::current_exception()); }
+    void unhandled_exception() noexcept {
+        std::exception_ptr e = std::current_exception();
+        note_exception(e); // where it came from (exception_backtrace)
+        result_.set_exception(std::move(e));
+    }
 };
 
 template <>
@@ -131,7 +136,11 @@ struct promise_result<void> {
     result_storage<void> result_;
 
     void return_void() noexcept {}
-    void unhandled_exception() noexcept { result_.set_exception(std::current_exception()); }
+    void unhandled_exception() noexcept {
+        std::exception_ptr e = std::current_exception();
+        note_exception(e);
+        result_.set_exception(std::move(e));
+    }
 };
 
 } // namespace boost::affine::detail
