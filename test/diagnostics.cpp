@@ -955,10 +955,8 @@ BOOST_AUTO_TEST_CASE(live_chains_after_ten_thousand_spawns_and_completions) {
 namespace {
 
 // A chain on a strand of the pool that posts in a loop: slices on both threads.
-unsigned spin_line = 0;
 task<void> spinning(int n) {
     for (int i = 0; i < n; ++i) {
-        spin_line = __LINE__ + 1;
         co_await asio::post(co_await asio::this_coro::executor, use_affine);
     }
 }
@@ -1032,10 +1030,11 @@ BOOST_AUTO_TEST_CASE(live_chains_as_the_gdb_command_reads_them) {
 
 namespace {
 
-unsigned throw_after = 0, rethrow_await = 0, catch_await = 0;
+// (Written by chains that may run at once on a thread pool's threads.)
+std::atomic<unsigned> throw_after{0}, rethrow_await{0}, catch_await{0};
 
 task<int> thrower(int x) {
-    throw_after = __LINE__ + 1;
+    throw_after.store(__LINE__ + 1, std::memory_order_relaxed);
     co_await asio::post(co_await asio::this_coro::executor, use_affine);
     if (x > 0)
         throw std::runtime_error("thrower " + std::to_string(x));
@@ -1043,7 +1042,7 @@ task<int> thrower(int x) {
 }
 
 task<int> passes_it_on(int x) {
-    rethrow_await = __LINE__ + 1;
+    rethrow_await.store(__LINE__ + 1, std::memory_order_relaxed);
     co_return co_await thrower(x) + 1;
 }
 
@@ -1052,7 +1051,7 @@ std::string caught_what;
 
 task<int> catches_it() {
     try {
-        catch_await = __LINE__ + 1;
+        catch_await.store(__LINE__ + 1, std::memory_order_relaxed);
         co_return co_await passes_it_on(3);
     } catch (std::runtime_error const& e) {
         caught_what = e.what();
