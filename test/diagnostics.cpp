@@ -1107,8 +1107,11 @@ BOOST_AUTO_TEST_CASE(an_exception_remembers_the_task_it_left) {
 
 BOOST_AUTO_TEST_CASE(an_exception_that_never_left_a_task_has_no_origin) {
     BOOST_TEST(affine::exception_backtrace(nullptr).empty());
-    BOOST_TEST(
-        affine::exception_backtrace(std::make_exception_ptr(std::runtime_error("x"))).empty());
+    // (Under ThreadSanitizer the library keeps no exception alive, and a new one may take the
+    // address of one it noted: documented.)
+    if constexpr (affine::detail::exception_origins::owning)
+        BOOST_TEST(
+            affine::exception_backtrace(std::make_exception_ptr(std::runtime_error("x"))).empty());
     // Thrown and caught inside a task: nothing noted.
     std::exception_ptr inside;
     test::run([&]() -> task<void> {

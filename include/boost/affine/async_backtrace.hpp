@@ -22,6 +22,10 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <typeinfo>
+#include <utility>
+
+#include <cxxabi.h>
 
 namespace boost::affine {
 
@@ -38,6 +42,7 @@ inline async_stack async_backtrace(detail::site_ptr here = BOOST_AFFINE_DETAIL_H
 
 namespace detail {
 inline async_stack backtrace_from(environment* e, site_ptr here) noexcept;
+class exception_origins;
 } // namespace detail
 
 /** One frame of an async backtrace: a task and the `co_await` it is suspended at, an operand
@@ -70,6 +75,7 @@ public:
 
 private:
     friend class async_stack;
+    friend class detail::exception_origins;
     friend async_stack detail::backtrace_from(environment*, detail::site_ptr) noexcept;
 
     // g++ names the body of a coroutine by its frame: `void f(f(int)::_Z1fi.Frame*)`, or for a
@@ -314,49 +320,99 @@ inline async_stack backtrace_from(environment* e, site_ptr here) noexcept {
 }
 
 // Where exceptions came from: for each of the last `size` exceptions that left a coroutine of a
-// chain, the chain's async backtrace when it did (the coroutine it left, at its latest
-// co_await, and what encloses it). Noted by the first of the library's coroutines an exception
-// leaves (promise_result::unhandled_exception): the innermost task it was thrown in; not again
-// as it leaves the tasks awaiting it, nor the operators and roots on its way out. An entry keeps
-// its exception alive (a copy of the exception_ptr), so no other exception takes its address
-// while it is listed, and entries are found by that address.
+// chain, the chain's async backtrace when it did: the innermost task it was thrown in, at its
+// latest co_await, and what encloses it. Noted by promise_result::unhandled_exception.
+//
+// An entry is found by the exception object's address and type, and keeps the exception alive
+// (a copy of its exception_ptr), so that no other exception takes its address while it is
+// listed: an exception is noted once, where it was thrown, and a matching entry is the same
+// exception on its way out (leaving the tasks awaiting that one, the operators, the root).
+//
+// Under ThreadSanitizer the table owns nothing: an exception kept alive by it is freed on
+// whatever thread evicts it, after reads on other threads that only the reference count of
+// std::exception_ptr orders, which is in the uninstrumented standard library, and
+// ThreadSanitizer reports a race. Then an exception on its way out is told by its stack there,
+// a proper suffix of the one noted (the same chain, fewer frames); the operators, which rethrow
+// an operand's exception in their own body, say so first (rethrow_noted); and an exception at
+// the address and of the type of one noted and gone, if it never left a task, finds that one's
+// origin (documented: exception_backtrace).
+// What every copy of an exception_ptr of one exception holds: the exception object's address
+// (libstdc++ and libc++ alike hold only that pointer).
+inline void const* exception_object(std::exception_ptr const& e) noexcept {
+    static_assert(sizeof(std::exception_ptr) == sizeof(void const*),
+                  "boost::affine: this standard library's std::exception_ptr is not one pointer");
+    void const* p;
+    std::memcpy(&p, static_cast<void const*>(&e), sizeof p);
+    return p;
+}
+
 class exception_origins {
 public:
-    static constexpr std::size_t size = 16;
+    static constexpr std::size_t size = 32;
+#if defined(__SANITIZE_THREAD__)
+    static constexpr bool owning = false;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+    static constexpr bool owning = false;
+#else
+    static constexpr bool owning = true;
+#endif
+#else
+    static constexpr bool owning = true;
+#endif
 
     static exception_origins& instance() noexcept {
         static exception_origins table;
         return table;
     }
 
+    // In a handler (unhandled_exception): `e` is the exception being handled.
     BOOST_NOINLINE void note(std::exception_ptr const& e) noexcept {
+        void const* const object = object_of(e);
+        thread_state& state = this_thread_state();
+        if (std::exchange(state.rethrowing_noted, nullptr) == object)
+            return; // an operator passing an operand's exception on
         environment* const env = environment::current();
         if (!env || !e)
             return;
-        void const* const object = object_of(e);
+        std::type_info const* const type = abi::__cxa_current_exception_type();
         async_stack const stack = backtrace_from(env, nullptr);
         std::exception_ptr evicted;
         {
             lock_guard g(lock_);
-            for (entry const& x : entries_)
-                if (x.object_ == object)
-                    return; // on its way out: noted where it came from
-            entry& slot = entries_[next_++ % size];
-            evicted = std::move(slot.owner_);
-            slot.owner_ = e;
-            slot.object_ = object;
-            slot.stack_ = stack;
+            entry* slot = nullptr;
+            for (entry& x : entries_)
+                if (x.object_ == object && x.type_ == type) {
+                    if (owning || proper_suffix(stack, x.stack_))
+                        return; // on its way out: noted where it came from
+                    slot = &x;  // another exception where an earlier one was
+                }
+            if (!slot)
+                slot = &entries_[next_++ % size];
+            if constexpr (owning) {
+                evicted = std::move(slot->owner_);
+                slot->owner_ = e;
+            }
+            slot->object_ = object;
+            slot->type_ = type;
+            slot->stack_ = stack;
         }
-        // (the exception evicted, if this was its last reference, is destroyed here: unlocked)
+        // (an exception evicted, if this was its last reference, is destroyed here, unlocked)
     }
 
     async_stack find(std::exception_ptr const& e) const noexcept {
         if (!e)
             return {};
         void const* const object = object_of(e);
+        std::type_info const* type = nullptr;
+        try {
+            std::rethrow_exception(e);
+        } catch (...) {
+            type = abi::__cxa_current_exception_type();
+        }
         lock_guard g(lock_);
         for (entry const& x : entries_)
-            if (x.object_ == object)
+            if (x.object_ == object && x.type_ == type)
                 return x.stack_;
         return {};
     }
@@ -364,20 +420,29 @@ public:
 private:
     exception_origins() noexcept = default;
 
-    // What every copy of an exception_ptr of one exception holds: the exception object's
-    // address (libstdc++ and libc++ alike hold only that pointer).
     static void const* object_of(std::exception_ptr const& e) noexcept {
-        static_assert(sizeof(std::exception_ptr) == sizeof(void const*),
-                      "boost::affine: this standard library's std::exception_ptr is not one "
-                      "pointer");
-        void const* p;
-        std::memcpy(&p, static_cast<void const*>(&e), sizeof p);
-        return p;
+        return exception_object(e);
+    }
+
+    static bool same_frame(async_frame const& a, async_frame const& b) noexcept {
+        return a.kind_ == b.kind_ && a.operand_ == b.operand_ && a.site_ == b.site_;
+    }
+
+    // `shorter` is `longer` without its innermost frames (at least one).
+    static bool proper_suffix(async_stack const& shorter, async_stack const& longer) noexcept {
+        if (shorter.size() >= longer.size() || shorter.omitted() > longer.omitted())
+            return false;
+        std::size_t const skip = longer.size() - shorter.size();
+        for (std::size_t i = 0; i < shorter.size(); ++i)
+            if (!same_frame(shorter[i], longer[skip + i]))
+                return false;
+        return true;
     }
 
     struct entry {
-        std::exception_ptr owner_;
+        std::exception_ptr owner_; // when owning
         void const* object_ = nullptr;
+        std::type_info const* type_ = nullptr;
         async_stack stack_;
     };
 
@@ -401,6 +466,13 @@ inline void note_exception(std::exception_ptr const& e) noexcept {
     exception_origins::instance().note(e);
 }
 
+// Rethrows an exception already noted, from a coroutine of the library that passes it on (an
+// operator rethrowing an operand's): its own unhandled_exception, next, leaves the note as it is.
+[[noreturn]] inline void rethrow_noted(std::exception_ptr const& e) {
+    this_thread_state().rethrowing_noted = exception_object(e);
+    std::rethrow_exception(e);
+}
+
 } // namespace detail
 
 /** Where an exception came from: the async backtrace of its chain when it left the innermost
@@ -410,8 +482,16 @@ inline void note_exception(std::exception_ptr const& e) noexcept {
     awaited the task it came from.
 
     Empty for an exception that never left a task of a chain, and for one that left it more than
-    16 exceptions ago (the library keeps the origins of the last 16, and those exceptions with
-    them). Costs nothing until an exception leaves a task; then a lock and a copy of the stack.
+    32 exceptions ago: the library keeps the origins of the last 32, and those exceptions alive
+    with them. Costs nothing until an exception leaves a task; then a lock and a copy of the
+    stack.
+
+    Under ThreadSanitizer the library does not keep the exceptions (it would free them on other
+    threads, after reads that only the standard library's uninstrumented reference count
+    orders, and ThreadSanitizer would report races): an exception that never left a task, at
+    the address and of the type of one that did and is gone, then finds that one's origin; and
+    a task that catches an exception from a task it awaited and, before its next `co_await`,
+    throws a new one of the same type at the same address, gives it the first one's origin.
 */
 inline async_stack exception_backtrace(std::exception_ptr const& e) noexcept {
     return detail::exception_origins::instance().find(e);

@@ -173,9 +173,9 @@ task<typename detail::and_result<T, U>::type, Executor> operator&&(task<T, Execu
     if (e0 && e1)
         throw asio::multiple_exceptions(e0);
     if (e0)
-        std::rethrow_exception(e0);
+        detail::rethrow_noted(e0);
     if (e1)
-        std::rethrow_exception(e1);
+        detail::rethrow_noted(e1);
     if constexpr (std::is_void_v<typename detail::and_result<T, U>::type>)
         co_return;
     else

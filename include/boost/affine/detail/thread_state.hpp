@@ -49,6 +49,9 @@ struct thread_state {
     // The hooks of the slice of a chain running on this thread (chain_hooks): called when it
     // ends (environment::resumption, end_slice).
     chain_hooks* hooks = nullptr;
+    // An exception an operator of the library rethrows, already noted where it came from
+    // (async_backtrace.hpp: exception_origins).
+    void const* rethrowing_noted = nullptr;
 
     // For the chain registry (chain_registry.hpp): the chain a slice of which runs on this
     // thread (its root's environment_home), published for dump_chains to see; this thread's
